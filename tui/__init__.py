@@ -1,0 +1,3 @@
+"""turns-tui: a terminal debugger for pinocchio/geppetto turns databases."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""Data layer: SQL, era detection, migration and backfill. Never imports textual."""
