@@ -1,0 +1,582 @@
+"""Bring any era of turns database to the GP-26 schema in one write transaction.
+
+The result equals running pinocchio's own migrations in order: legacy YAML snapshot
+rows normalised into turns / blocks / turn_block_membership (the legacy table is
+renamed to ``turn_snapshots_legacy`` and kept), missing columns added, ``updated_at_ms``
+repaired, ``runtime_key`` / ``inference_id`` backfilled from turn metadata by Go's exact
+rules, and indexes created. ``geppetto_turns`` keeps its table and is backfilled in place.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tui.store import gojson, schema
+from tui.store.models import Era, MigrationReport, Progress, SchemaInfo
+from tui.store.payload import ParsedTurn, PayloadError, parse_turn_yaml
+
+ProgressFn = Callable[[Progress], None]
+StepFn = Callable[[str], None]
+
+LEGACY_ARCHIVE = "turn_snapshots_legacy"
+PROGRESS_EVERY = 2000
+REASON_MALFORMED = "metadata JSON that Go's decoder rejects"
+REASON_NO_KEY = "no runtime key in turn metadata"
+
+# Columns pinocchio adds with ALTER TABLE, in its order.
+_ADDED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("turn_created_at_ms", "INTEGER NOT NULL DEFAULT 0"),
+    ("turn_metadata_json", "TEXT NOT NULL DEFAULT '{}'"),
+    ("turn_data_json", "TEXT NOT NULL DEFAULT '{}'"),
+    ("updated_at_ms", "INTEGER NOT NULL DEFAULT 0"),
+    ("runtime_key", "TEXT NOT NULL DEFAULT ''"),
+    ("inference_id", "TEXT NOT NULL DEFAULT ''"),
+)
+
+
+@dataclass
+class _Run:
+    """Mutable tally of one migration run."""
+
+    steps: list[str] = field(default_factory=list)
+    backfilled_runtime_key: int = 0
+    backfilled_inference_id: int = 0
+    malformed: int = 0
+    legacy_normalized: int = 0
+    legacy_unparsed: int = 0
+    unparsed_examples: list[str] = field(default_factory=list)
+
+
+def _noop_progress(_: Progress) -> None:
+    return None
+
+
+def _noop_step(_: str) -> None:
+    return None
+
+
+# --------------------------------------------------------------------------- backfill
+
+
+@dataclass(frozen=True)
+class BackfillUpdate:
+    """New runtime_key / inference_id values for one selected row."""
+
+    key: tuple[Any, ...]
+    runtime_key: str
+    inference_id: str
+    runtime_changed: bool
+    inference_changed: bool
+
+
+def backfill_values(
+    runtime_key: str, inference_id: str, metadata: dict[str, Any]
+) -> tuple[str, str]:
+    """Go's rule for a selected row: keep existing values trimmed, else read metadata."""
+    rk = gojson.go_trim_space(runtime_key)
+    inf = gojson.go_trim_space(inference_id)
+    if rk == "":
+        rk = gojson.extract_runtime_key(metadata)
+    if inf == "":
+        inf = gojson.extract_inference_id(metadata)
+    return rk, inf
+
+
+def _compute_turn_backfill(
+    conn: sqlite3.Connection, run: _Run, progress: ProgressFn
+) -> list[BackfillUpdate]:
+    rows = conn.execute(
+        "SELECT conv_id, session_id, turn_id, runtime_key, inference_id, turn_metadata_json "
+        "FROM turns WHERE runtime_key = '' OR inference_id = ''"
+    ).fetchall()
+    updates: list[BackfillUpdate] = []
+    total = len(rows)
+    for i, (conv, sess, turn, rk0, inf0, meta_json) in enumerate(rows):
+        if i % PROGRESS_EVERY == 0:
+            progress(Progress("backfill", i, total))
+        meta = gojson.decode_metadata(meta_json if isinstance(meta_json, str) else None)
+        if meta is None:
+            run.malformed += 1
+            continue
+        rk0 = rk0 if isinstance(rk0, str) else ""
+        inf0 = inf0 if isinstance(inf0, str) else ""
+        rk, inf = backfill_values(rk0, inf0, meta)
+        if rk != rk0 or inf != inf0:
+            updates.append(
+                BackfillUpdate(
+                    (conv, sess, turn), rk, inf, rk0 == "" and rk != "", inf0 == "" and inf != ""
+                )
+            )
+    progress(Progress("backfill", total, total))
+    return updates
+
+
+def _metadata_from_yaml(payload: str) -> dict[str, Any] | None:
+    """Turn metadata of a YAML payload as Go's JSON decoder would see it."""
+    try:
+        turn = parse_turn_yaml(payload)
+        return gojson.decode_metadata(gojson.go_json_marshal(turn.metadata))
+    except (PayloadError, ValueError, TypeError):
+        return None
+
+
+def _compute_geppetto_backfill(
+    conn: sqlite3.Connection, run: _Run, progress: ProgressFn
+) -> list[BackfillUpdate]:
+    rows = conn.execute(
+        "SELECT conv_id, session_id, turn_id, phase, runtime_key, inference_id, payload "
+        "FROM geppetto_turns WHERE runtime_key = '' OR inference_id = ''"
+    ).fetchall()
+    updates: list[BackfillUpdate] = []
+    for i, (conv, sess, turn, phase, rk0, inf0, payload) in enumerate(rows):
+        if i % PROGRESS_EVERY == 0:
+            progress(Progress("backfill geppetto_turns", i, len(rows)))
+        meta = _metadata_from_yaml(payload if isinstance(payload, str) else "")
+        if meta is None:
+            run.malformed += 1
+            continue
+        rk, inf = backfill_values(rk0 or "", inf0 or "", meta)
+        if rk != rk0 or inf != inf0:
+            updates.append(
+                BackfillUpdate(
+                    (conv, sess, turn, phase), rk, inf, not rk0 and bool(rk), not inf0 and bool(inf)
+                )
+            )
+    return updates
+
+
+# --------------------------------------------------------------------------- legacy rows
+
+
+@dataclass(frozen=True)
+class _LegacyRow:
+    conv_id: str
+    session_id: str
+    turn_id: str
+    phase: str
+    created_at_ms: int
+    payload: str
+    runtime_key: str
+    inference_id: str
+
+
+def _pending_legacy_rows(
+    conn: sqlite3.Connection, table: str, session_col: str, legacy_cols: frozenset[str]
+) -> list[_LegacyRow]:
+    """Legacy snapshots not yet present in the normalised tables, oldest first."""
+    rk = "l.runtime_key" if "runtime_key" in legacy_cols else "''"
+    inf = "l.inference_id" if "inference_id" in legacy_cols else "''"
+    normalized = "turns" in schema.table_names(conn) and table != "turns"
+    where = ""
+    if normalized:
+        where = f"""WHERE NOT EXISTS (
+            SELECT 1 FROM turn_block_membership m
+            WHERE m.conv_id = l.conv_id AND m.session_id = l.{session_col}
+              AND m.turn_id = l.turn_id AND m.phase = l.phase
+              AND m.snapshot_created_at_ms = l.created_at_ms)
+          AND NOT EXISTS (
+            SELECT 1 FROM turns t
+            WHERE t.conv_id = l.conv_id AND t.session_id = l.{session_col}
+              AND t.turn_id = l.turn_id
+              AND t.turn_created_at_ms <= l.created_at_ms
+              AND t.updated_at_ms >= l.created_at_ms)"""
+    sql = f"""SELECT l.conv_id, l.{session_col}, l.turn_id, l.phase, l.created_at_ms,
+                     l.payload, {rk}, {inf}
+              FROM "{table}" l {where}
+              ORDER BY l.created_at_ms ASC, l.rowid ASC"""
+    out: list[_LegacyRow] = []
+    for conv, sess, turn, phase, created, payload, rkv, infv in conn.execute(sql):
+        out.append(
+            _LegacyRow(
+                str(conv),
+                str(sess),
+                str(turn),
+                str(phase),
+                int(created or 0),
+                payload if isinstance(payload, str) else "",
+                rkv if isinstance(rkv, str) else "",
+                infv if isinstance(infv, str) else "",
+            )
+        )
+    return out
+
+
+def _json_object(value: dict[str, Any]) -> str:
+    return gojson.go_json_marshal(value) if value else "{}"
+
+
+def _normalize_block_id(block_id: str, turn_id: str, ordinal: int) -> str:
+    bid = gojson.go_trim_space(block_id)
+    return bid if bid else f"{gojson.go_trim_space(turn_id)}#{ordinal}"
+
+
+def _membership_exists(conn: sqlite3.Connection, row: _LegacyRow, turn_id: str) -> bool:
+    found = conn.execute(
+        "SELECT 1 FROM turn_block_membership WHERE conv_id = ? AND session_id = ? "
+        "AND turn_id = ? AND phase = ? AND snapshot_created_at_ms = ? LIMIT 1",
+        (row.conv_id, row.session_id, turn_id, row.phase, row.created_at_ms),
+    ).fetchone()
+    return found is not None
+
+
+_UPSERT_TURN = """INSERT INTO turns(conv_id, session_id, turn_id, turn_created_at_ms,
+        turn_metadata_json, turn_data_json, updated_at_ms, runtime_key, inference_id)
+    VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)
+    ON CONFLICT(conv_id, session_id, turn_id) DO UPDATE SET
+        turn_created_at_ms = MIN(turns.turn_created_at_ms, excluded.turn_created_at_ms),
+        turn_metadata_json = CASE WHEN excluded.updated_at_ms >= turns.updated_at_ms
+            THEN excluded.turn_metadata_json ELSE turns.turn_metadata_json END,
+        turn_data_json = CASE WHEN excluded.updated_at_ms >= turns.updated_at_ms
+            THEN excluded.turn_data_json ELSE turns.turn_data_json END,
+        updated_at_ms = MAX(turns.updated_at_ms, excluded.updated_at_ms),
+        runtime_key = CASE WHEN excluded.runtime_key <> ''
+            THEN excluded.runtime_key ELSE turns.runtime_key END,
+        inference_id = CASE WHEN excluded.inference_id <> ''
+            THEN excluded.inference_id ELSE turns.inference_id END"""
+
+_UPSERT_BLOCK = """INSERT INTO blocks(block_id, content_hash, hash_algorithm, kind, role,
+        payload_json, block_metadata_json, first_seen_at_ms)
+    VALUES(?, ?, 'sha256-canonical-json-v1', ?, ?, ?, ?, ?)
+    ON CONFLICT(block_id, content_hash) DO UPDATE SET
+        kind = excluded.kind, role = excluded.role,
+        payload_json = excluded.payload_json,
+        block_metadata_json = excluded.block_metadata_json,
+        first_seen_at_ms = MIN(blocks.first_seen_at_ms, excluded.first_seen_at_ms)"""
+
+_INSERT_MEMBERSHIP = """INSERT OR REPLACE INTO turn_block_membership(conv_id, session_id,
+        turn_id, phase, snapshot_created_at_ms, ordinal, block_id, content_hash)
+    VALUES(?, ?, ?, ?, ?, ?, ?, ?)"""
+
+_DELETE_MEMBERSHIP = """DELETE FROM turn_block_membership WHERE conv_id = ? AND session_id = ?
+    AND turn_id = ? AND phase = ? AND snapshot_created_at_ms = ?"""
+
+
+def _normalize_legacy(
+    conn: sqlite3.Connection,
+    info: SchemaInfo,
+    table: str,
+    run: _Run,
+    progress: ProgressFn,
+) -> None:
+    """Parse pending legacy rows and write them into the normalised tables (batched)."""
+    assert info.legacy_session_column is not None
+    legacy_cols = schema.table_columns(conn, table)
+    rows = _pending_legacy_rows(conn, table, info.legacy_session_column, legacy_cols)
+    turn_rows: list[tuple[Any, ...]] = []
+    block_rows: list[tuple[Any, ...]] = []
+    deletes: list[tuple[Any, ...]] = []
+    members: list[tuple[Any, ...]] = []
+    total = len(rows)
+    for i, row in enumerate(rows):
+        if i % PROGRESS_EVERY == 0:
+            progress(Progress("normalise legacy snapshots", i, total))
+        try:
+            turn: ParsedTurn = parse_turn_yaml(row.payload)
+            meta_json = _json_object(turn.metadata)
+            data_json = _json_object(turn.data)
+        except (PayloadError, ValueError, TypeError) as exc:
+            run.legacy_unparsed += 1
+            if len(run.unparsed_examples) < 5:
+                run.unparsed_examples.append(
+                    f"{row.conv_id}/{row.turn_id}/{row.phase}@{row.created_at_ms}: {exc}"
+                )
+            continue
+        turn_id = gojson.go_trim_space(row.turn_id)
+        yaml_id = gojson.go_trim_space(turn.id)
+        if yaml_id:
+            turn_id = yaml_id
+        if not turn_id:
+            turn_id = "turn"
+        if turn_id != row.turn_id and _membership_exists(conn, row, turn_id):
+            continue
+        key = (row.conv_id, row.session_id, turn_id, row.phase, row.created_at_ms)
+        turn_rows.append(
+            (
+                row.conv_id,
+                row.session_id,
+                turn_id,
+                row.created_at_ms,
+                meta_json,
+                data_json,
+                row.created_at_ms,
+                gojson.go_trim_space(row.runtime_key),
+                gojson.go_trim_space(row.inference_id),
+            )
+        )
+        deletes.append(key)
+        for ordinal, block in enumerate(turn.blocks):
+            block_id = _normalize_block_id(block.id, turn_id, ordinal)
+            content_hash = gojson.canonical_block_hash(
+                block.kind, block.role, block.payload, block.metadata
+            )
+            block_rows.append(
+                (
+                    block_id,
+                    content_hash,
+                    gojson.go_trim_space(block.kind),
+                    gojson.go_trim_space(block.role),
+                    _json_object(block.payload),
+                    _json_object(block.metadata),
+                    row.created_at_ms,
+                )
+            )
+            members.append((*key, ordinal, block_id, content_hash))
+        run.legacy_normalized += 1
+    progress(Progress("normalise legacy snapshots", total, total))
+    if not turn_rows:
+        return
+    conn.executemany(_UPSERT_TURN, turn_rows)
+    conn.executemany(_UPSERT_BLOCK, block_rows)
+    conn.executemany(_DELETE_MEMBERSHIP, deletes)
+    conn.executemany(_INSERT_MEMBERSHIP, members)
+    run.steps.append(f"normalise {len(turn_rows)} legacy snapshots into turns/blocks/membership")
+
+
+# --------------------------------------------------------------------------- the steps
+
+
+def _ensure_normalized_schema(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
+    tables = schema.table_names(conn)
+    for name, ddl in (
+        ("turns", schema.CREATE_TURNS),
+        ("blocks", schema.CREATE_BLOCKS),
+        ("turn_block_membership", schema.CREATE_MEMBERSHIP),
+    ):
+        if name not in tables:
+            conn.execute(ddl)
+            run.steps.append(f"create table {name}")
+            step(f"create table {name}")
+    cols = schema.table_columns(conn, "turns")
+    for column, decl in _ADDED_COLUMNS:
+        if column in cols:
+            continue
+        conn.execute(f"ALTER TABLE turns ADD COLUMN {column} {decl}")
+        if column == "turn_created_at_ms" and "created_at_ms" in cols:
+            conn.execute(
+                "UPDATE turns SET turn_created_at_ms = CASE WHEN turn_created_at_ms > 0 "
+                "THEN turn_created_at_ms ELSE COALESCE(created_at_ms, 0) END"
+            )
+        run.steps.append(f"add column turns.{column}")
+        step(f"add column turns.{column}")
+
+
+def _rename_legacy_turns(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
+    """Move a legacy `turns` snapshot table aside as `turn_snapshots_legacy` (kept)."""
+    if LEGACY_ARCHIVE in schema.table_names(conn):
+        raise sqlite3.OperationalError(
+            f"both a legacy 'turns' table and '{LEGACY_ARCHIVE}' exist; refusing to guess"
+        )
+    legacy_indexes = conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'turns' "
+        "AND sql IS NOT NULL"
+    ).fetchall()
+    for (name,) in legacy_indexes:
+        if name in schema.GP26_INDEXES:
+            # An index name the normalised table needs; indexes hold no data.
+            conn.execute(f'DROP INDEX "{name}"')
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        conn.execute(f"ALTER TABLE turns RENAME TO {LEGACY_ARCHIVE}")
+    finally:
+        conn.execute("PRAGMA legacy_alter_table = OFF")
+    run.steps.append(f"rename legacy turns to {LEGACY_ARCHIVE} (kept)")
+    step("rename legacy table")
+
+
+def _repair_updated_at(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
+    cur = conn.execute(
+        """UPDATE turns SET updated_at_ms = CASE
+               WHEN COALESCE(turn_created_at_ms, 0) > 0 THEN turn_created_at_ms
+               ELSE CAST(strftime('%s', 'now') AS INTEGER) * 1000 END
+           WHERE NOT COALESCE(updated_at_ms, 0) > 0"""
+    )
+    if cur.rowcount > 0:
+        run.steps.append(f"repair updated_at_ms on {cur.rowcount} turns")
+        step("repair updated_at_ms")
+
+
+def _apply_backfill(
+    conn: sqlite3.Connection, table: str, key_cols: tuple[str, ...], updates: list[BackfillUpdate]
+) -> None:
+    where = " AND ".join(f"{c} = ?" for c in key_cols)
+    conn.executemany(
+        f"UPDATE {table} SET runtime_key = ?, inference_id = ? WHERE {where}",
+        [(u.runtime_key, u.inference_id, *u.key) for u in updates],
+    )
+
+
+def _backfill(
+    conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn, write: bool
+) -> None:
+    updates = _compute_turn_backfill(conn, run, progress)
+    run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
+    run.backfilled_inference_id += sum(u.inference_changed for u in updates)
+    if updates and write:
+        _apply_backfill(conn, "turns", ("conv_id", "session_id", "turn_id"), updates)
+        run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} turns")
+        step("backfill")
+    elif updates:
+        run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} turns")
+
+
+def _create_indexes(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
+    present = schema.index_names(conn)
+    for name, ddl in schema.GP26_INDEXES.items():
+        if name not in present:
+            conn.execute(ddl)
+            run.steps.append(f"create index {name}")
+    step("create indexes")
+
+
+def _unknown_reasons(
+    conn: sqlite3.Connection, table: str
+) -> tuple[int, tuple[tuple[str, int], ...]]:
+    col = "turn_metadata_json" if table == "turns" else "payload"
+    rows = conn.execute(f"SELECT {col} FROM {table} WHERE TRIM(runtime_key) = ''").fetchall()
+    malformed = 0
+    for (text,) in rows:
+        meta = (
+            gojson.decode_metadata(text if isinstance(text, str) else None)
+            if table == "turns"
+            else _metadata_from_yaml(text if isinstance(text, str) else "")
+        )
+        if meta is None:
+            malformed += 1
+    reasons: list[tuple[str, int]] = []
+    if len(rows) - malformed:
+        reasons.append((REASON_NO_KEY, len(rows) - malformed))
+    if malformed:
+        reasons.append((REASON_MALFORMED, malformed))
+    return len(rows), tuple(reasons)
+
+
+def _geppetto_steps(
+    conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn, write: bool
+) -> None:
+    updates = _compute_geppetto_backfill(conn, run, progress)
+    run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
+    run.backfilled_inference_id += sum(u.inference_changed for u in updates)
+    if updates:
+        if write:
+            _apply_backfill(
+                conn, "geppetto_turns", ("conv_id", "session_id", "turn_id", "phase"), updates
+            )
+            step("backfill geppetto_turns")
+        run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} geppetto_turns rows")
+
+
+def _report(conn: sqlite3.Connection, run: _Run, applied: bool) -> MigrationReport:
+    tables = schema.table_names(conn)
+    unknown = 0
+    reasons: tuple[tuple[str, int], ...] = ()
+    turns_cols = schema.table_columns(conn, "turns") if "turns" in tables else frozenset()
+    if {"runtime_key", "turn_metadata_json"} <= turns_cols and "payload" not in turns_cols:
+        unknown, reasons = _unknown_reasons(conn, "turns")
+    elif "geppetto_turns" in tables:
+        unknown, reasons = _unknown_reasons(conn, "geppetto_turns")
+    return MigrationReport(
+        applied=applied,
+        steps=tuple(run.steps),
+        backfilled_runtime_key=run.backfilled_runtime_key,
+        backfilled_inference_id=run.backfilled_inference_id,
+        unknown_runtime_turns=unknown,
+        malformed_metadata_rows=run.malformed,
+        legacy_rows_unparsed=run.legacy_unparsed,
+        legacy_rows_normalized=run.legacy_normalized,
+        unparsed_legacy_examples=tuple(run.unparsed_examples),
+        unknown_runtime_reasons=reasons,
+    )
+
+
+def _run_steps(
+    conn: sqlite3.Connection, info: SchemaInfo, run: _Run, progress: ProgressFn, step: StepFn
+) -> None:
+    """Every migration step, in pinocchio's order, inside the caller's transaction."""
+    if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
+        return
+    if info.has_geppetto:
+        _geppetto_steps(conn, run, progress, step, write=True)
+    if info.era == Era.GEPPETTO:
+        return
+    legacy_table = info.legacy_table
+    if legacy_table == "turns":
+        _rename_legacy_turns(conn, run, step)
+        legacy_table = LEGACY_ARCHIVE
+    _ensure_normalized_schema(conn, run, step)
+    if legacy_table is not None:
+        _normalize_legacy(conn, info, legacy_table, run, progress)
+        step("normalise legacy snapshots")
+    _repair_updated_at(conn, run, step)
+    _backfill(conn, run, progress, step, write=True)
+    _create_indexes(conn, run, step)
+
+
+def needs_migration(conn: sqlite3.Connection, info: SchemaInfo) -> bool:
+    """Cheap read-only probe: would `migrate` change anything?"""
+    if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
+        return False
+    if info.legacy_table is not None:
+        return True
+    if info.has_geppetto:
+        if _compute_geppetto_backfill(conn, _Run(), _noop_progress):
+            return True
+        if info.era == Era.GEPPETTO:
+            return False
+    if info.era != Era.GP26 or info.missing_indexes:
+        return True
+    if not {"blocks", "turn_block_membership"} <= info.tables:
+        return True
+    if not {c for c, _ in _ADDED_COLUMNS} <= info.turns_columns:
+        return True
+    zero = conn.execute(
+        "SELECT 1 FROM turns WHERE NOT COALESCE(updated_at_ms, 0) > 0 LIMIT 1"
+    ).fetchone()
+    if zero is not None:
+        return True
+    return bool(_compute_turn_backfill(conn, _Run(), _noop_progress))
+
+
+def inspect(conn: sqlite3.Connection, info: SchemaInfo) -> MigrationReport:
+    """Report on a database that needs no migration (nothing written)."""
+    run = _Run()
+    if info.has_geppetto:
+        _compute_geppetto_backfill(conn, run, _noop_progress)
+    if info.era == Era.GP26:
+        _compute_turn_backfill(conn, run, _noop_progress)
+    return _report(conn, run, applied=False)
+
+
+def migrate(
+    conn: sqlite3.Connection,
+    info: SchemaInfo,
+    *,
+    on_progress: ProgressFn | None = None,
+    on_step: StepFn | None = None,
+    commit: bool = True,
+) -> MigrationReport:
+    """Run the whole migration in one BEGIN IMMEDIATE transaction.
+
+    `conn` must be in autocommit mode (isolation_level=None). On any error the
+    transaction is rolled back and the file is left as it was. With `commit=False`
+    the work is rolled back at the end (used for dry runs on private copies).
+    """
+    progress = on_progress or _noop_progress
+    step = on_step or _noop_step
+    run = _Run()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        _run_steps(conn, info, run, progress, step)
+        report = _report(conn, run, applied=bool(run.steps) and commit)
+        if run.steps and commit:
+            step("commit")
+            conn.execute("COMMIT")
+        else:
+            conn.execute("ROLLBACK")
+    except BaseException:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        raise
+    return report

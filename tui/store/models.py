@@ -1,0 +1,137 @@
+"""Plain frozen dataclasses returned by the data layer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Era(StrEnum):
+    """Schema generation of a turns database, decided from its tables and columns."""
+
+    EMPTY = "empty"  # 0-byte file or SQLite file with no tables at all
+    ERA0_RUN_ID = "era0-run-id"  # one snapshot table keyed by run_id
+    ERA1_SNAPSHOTS = "era1-snapshots"  # one snapshot table keyed by session_id
+    ERA2_NORMALIZED = "era2-normalized"  # normalised tables, no runtime columns
+    GP26 = "gp26"  # normalised tables with runtime_key / inference_id (eras 3 and 4)
+    GEPPETTO = "geppetto-turns"  # geppetto JS provider's flat table
+    HYBRID = "hybrid"  # half-migrated: legacy snapshots beside normalised tables
+    NOT_TURNS = "not-turns"  # SQLite, but none of the turns tables
+    NOT_SQLITE = "not-sqlite"
+
+
+@dataclass(frozen=True)
+class SchemaInfo:
+    """What era detection found in a file."""
+
+    era: Era
+    tables: frozenset[str]
+    turns_columns: frozenset[str] = frozenset()
+    legacy_table: str | None = None  # table holding YAML snapshot rows, if any
+    legacy_session_column: str | None = None  # session_id or run_id
+    has_geppetto: bool = False
+    has_timeline: bool = False
+    missing_indexes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class MigrationReport:
+    """What a migration did (or, for a dry run, would do)."""
+
+    applied: bool
+    steps: tuple[str, ...]
+    backfilled_runtime_key: int = 0
+    backfilled_inference_id: int = 0
+    unknown_runtime_turns: int = 0
+    malformed_metadata_rows: int = 0
+    legacy_rows_unparsed: int = 0
+    legacy_rows_normalized: int = 0
+    unparsed_legacy_examples: tuple[str, ...] = ()
+    unknown_runtime_reasons: tuple[tuple[str, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A progress report from a long migration step."""
+
+    step: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class PhaseSnapshot:
+    """One snapshot of a turn: a phase at a time, with its block count."""
+
+    phase: str
+    snapshot_created_at_ms: int
+    block_count: int
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One turn row with its snapshots in time order."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    runtime_key: str
+    inference_id: str
+    turn_created_at_ms: int
+    updated_at_ms: int
+    metadata_json: str
+    snapshots: tuple[PhaseSnapshot, ...] = ()
+
+
+@dataclass(frozen=True)
+class ConversationSummary:
+    """One conversation as listed: ids, counts and last activity."""
+
+    conv_id: str
+    session_id: str
+    turn_count: int
+    last_activity_ms: int
+    latest_runtime_key: str  # runtime of the latest turn that has one
+    timeline_runtime_key: str | None = None  # current runtime from the timeline store
+    runtime_keys: tuple[str, ...] = ()  # per-turn runtime keys in turn order
+
+
+@dataclass(frozen=True)
+class Block:
+    """One block of a snapshot, in ordinal order."""
+
+    ordinal: int
+    block_id: str
+    kind: str
+    role: str
+    payload_json: str
+    metadata_json: str
+
+
+@dataclass(frozen=True)
+class SnapshotDetail:
+    """Blocks and turn metadata of one snapshot."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    phase: str
+    snapshot_created_at_ms: int
+    blocks: tuple[Block, ...]
+    turn_metadata_json: str
+    turn_data_json: str
+    raw_payload: str | None = None  # original YAML where the store keeps it (geppetto_turns)
+
+
+@dataclass(frozen=True)
+class OpenedDatabase:
+    """A database ready to read: where to read it and how it got there."""
+
+    path: str  # the user's file
+    read_path: str  # the file actually read (the user's file or a private copy)
+    mode: str  # in_place | copy | none
+    schema_before: Era
+    schema_after: Era
+    report: MigrationReport
+    notices: tuple[str, ...] = field(default=())
+    timeline_path: str | None = None  # file holding timeline_conversations, if any

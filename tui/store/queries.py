@@ -1,0 +1,396 @@
+"""Read queries over a migrated turns database, returning plain dataclasses.
+
+Each query is written once as a *plan*: a generator that yields ``(target, sql,
+params)`` and receives the fetched rows. `Reader` runs plans on sqlite3 (the CLI);
+`tui.store.async_reader.AsyncReader` runs the same plans on aiosqlite (the app).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Generator
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from tui.store import schema
+from tui.store.models import (
+    Block,
+    ConversationSummary,
+    Era,
+    OpenedDatabase,
+    PhaseSnapshot,
+    SnapshotDetail,
+    TurnRecord,
+)
+from tui.store.opener import connect
+from tui.store.payload import PayloadError, parse_turn_yaml
+
+MAIN = "main"
+TIMELINE = "timeline"
+
+Query = tuple[str, str, tuple[Any, ...]]
+Rows = list[tuple[Any, ...]]
+T = TypeVar("T")
+Plan = Generator[Query, Rows, T]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Which tables hold the turns of this database."""
+
+    kind: str  # "normalized" | "geppetto" | "none"
+    has_timeline: bool
+
+
+def source_plan() -> Plan[Source]:
+    """Find where turns live (normalised tables or geppetto_turns)."""
+    rows = yield (
+        MAIN,
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
+        "('turns', 'turn_block_membership', 'blocks', 'geppetto_turns', "
+        "'timeline_conversations')",
+        (),
+    )
+    names = {str(r[0]) for r in rows}
+    if {"turns", "turn_block_membership", "blocks"} <= names:
+        kind = "normalized"
+    elif schema.GEPPETTO_TABLE in names:
+        kind = "geppetto"
+    else:
+        kind = "none"
+    return Source(kind, schema.TIMELINE_TABLE in names)
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _turn_index_sql(source: Source) -> str:
+    if source.kind == "geppetto":
+        return """SELECT conv_id, session_id, turn_id,
+                         COALESCE(MAX(CASE WHEN runtime_key <> '' THEN runtime_key END), ''),
+                         MIN(created_at_ms), MAX(created_at_ms)
+                  FROM geppetto_turns GROUP BY conv_id, session_id, turn_id"""
+    return (
+        "SELECT conv_id, session_id, turn_id, runtime_key, turn_created_at_ms, updated_at_ms "
+        "FROM turns"
+    )
+
+
+def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, tuple[str, str]]]:
+    """Current runtime and session per conversation from the timeline store."""
+    if conv_ids is None:
+        rows = yield (
+            TIMELINE,
+            "SELECT conv_id, runtime_key, session_id FROM timeline_conversations",
+            (),
+        )
+    else:
+        marks = ",".join("?" * len(conv_ids))
+        rows = yield (
+            TIMELINE,
+            f"SELECT conv_id, runtime_key, session_id FROM timeline_conversations "
+            f"WHERE conv_id IN ({marks})",
+            conv_ids,
+        )
+    return {_text(c): (_text(rk), _text(s)) for c, rk, s in rows}
+
+
+@dataclass(frozen=True)
+class ConversationIndexRow:
+    """One turn of the conversation index (the list pane needs only these fields)."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    runtime_key: str
+    turn_created_at_ms: int
+    updated_at_ms: int
+
+
+def conversation_index_plan(source: Source) -> Plan[list[ConversationIndexRow]]:
+    """Every turn's ids, runtime and times, for building the conversation list."""
+    if source.kind == "none":
+        return []
+    rows = yield (MAIN, _turn_index_sql(source), ())
+    return [
+        ConversationIndexRow(_text(c), _text(s), _text(t), _text(rk), _int(ca), _int(ua))
+        for c, s, t, rk, ca, ua in rows
+    ]
+
+
+def summarize(
+    index: list[ConversationIndexRow], timeline: dict[str, tuple[str, str]]
+) -> list[ConversationSummary]:
+    """Group turn rows into conversation summaries, newest activity first."""
+    groups: dict[str, list[ConversationIndexRow]] = {}
+    for row in index:
+        groups.setdefault(row.conv_id, []).append(row)
+    out: list[ConversationSummary] = []
+    for conv_id, turns in groups.items():
+        turns.sort(key=lambda r: (r.turn_created_at_ms, r.turn_id))
+        latest = max(turns, key=lambda r: (r.updated_at_ms, r.turn_created_at_ms, r.turn_id))
+        keyed = [r.runtime_key for r in turns if r.runtime_key.strip()]
+        tl = timeline.get(conv_id)
+        out.append(
+            ConversationSummary(
+                conv_id=conv_id,
+                session_id=latest.session_id,
+                turn_count=len(turns),
+                last_activity_ms=max(r.updated_at_ms for r in turns),
+                latest_runtime_key=keyed[-1] if keyed else "",
+                timeline_runtime_key=tl[0] if tl else None,
+                runtime_keys=tuple(r.runtime_key for r in turns),
+            )
+        )
+    out.sort(key=lambda c: (-c.last_activity_ms, c.conv_id))
+    return out
+
+
+def conversations_plan(with_timeline: bool) -> Plan[list[ConversationSummary]]:
+    """All conversations with counts, last activity and runtimes, newest first."""
+    source = yield from source_plan()
+    index = yield from conversation_index_plan(source)
+    timeline: dict[str, tuple[str, str]] = {}
+    if with_timeline:
+        timeline = yield from timeline_plan()
+    return summarize(index, timeline)
+
+
+def _geppetto_block_count(payload: str) -> int:
+    try:
+        return len(parse_turn_yaml(payload).blocks)
+    except PayloadError:
+        return 0
+
+
+def turns_plan(conv_id: str) -> Plan[list[TurnRecord]]:
+    """Every turn of one conversation with its snapshots (phase, time, block count)."""
+    source = yield from source_plan()
+    if source.kind == "none":
+        return []
+    if source.kind == "geppetto":
+        rows = yield (
+            MAIN,
+            "SELECT session_id, turn_id, phase, created_at_ms, runtime_key, inference_id, payload "
+            "FROM geppetto_turns WHERE conv_id = ? ORDER BY created_at_ms, phase",
+            (conv_id,),
+        )
+        by_turn: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+        for row in rows:
+            by_turn.setdefault((_text(row[0]), _text(row[1])), []).append(row)
+        out: list[TurnRecord] = []
+        for (sess, turn), snaps in by_turn.items():
+            rk = next((_text(s[4]) for s in reversed(snaps) if _text(s[4])), "")
+            inf = next((_text(s[5]) for s in reversed(snaps) if _text(s[5])), "")
+            phases = tuple(
+                PhaseSnapshot(_text(s[2]), _int(s[3]), _geppetto_block_count(_text(s[6])))
+                for s in snaps
+            )
+            meta = _geppetto_metadata_json(_text(snaps[-1][6]))
+            out.append(
+                TurnRecord(
+                    conv_id,
+                    sess,
+                    turn,
+                    rk,
+                    inf,
+                    min(p.snapshot_created_at_ms for p in phases),
+                    max(p.snapshot_created_at_ms for p in phases),
+                    meta,
+                    phases,
+                )
+            )
+        return out
+    turn_rows = yield (
+        MAIN,
+        "SELECT session_id, turn_id, runtime_key, inference_id, turn_created_at_ms, "
+        "updated_at_ms, turn_metadata_json FROM turns WHERE conv_id = ?",
+        (conv_id,),
+    )
+    snap_rows = yield (
+        MAIN,
+        "SELECT session_id, turn_id, phase, snapshot_created_at_ms, COUNT(*) "
+        "FROM turn_block_membership WHERE conv_id = ? "
+        "GROUP BY session_id, turn_id, phase, snapshot_created_at_ms",
+        (conv_id,),
+    )
+    snaps_by_turn: dict[tuple[str, str], list[PhaseSnapshot]] = {}
+    for sess, turn, phase, created, count in snap_rows:
+        snaps_by_turn.setdefault((_text(sess), _text(turn)), []).append(
+            PhaseSnapshot(_text(phase), _int(created), _int(count))
+        )
+    records: list[TurnRecord] = []
+    for sess, turn, rk, inf, created, updated, meta in turn_rows:
+        ordered_snaps = sorted(
+            snaps_by_turn.get((_text(sess), _text(turn)), []),
+            key=lambda p: (p.snapshot_created_at_ms, p.phase),
+        )
+        records.append(
+            TurnRecord(
+                conv_id,
+                _text(sess),
+                _text(turn),
+                _text(rk),
+                _text(inf),
+                _int(created),
+                _int(updated),
+                _text(meta) if meta is not None else "{}",
+                tuple(ordered_snaps),
+            )
+        )
+    return records
+
+
+def _geppetto_metadata_json(payload: str) -> str:
+    from tui.store import gojson
+
+    try:
+        return gojson.go_json_marshal(parse_turn_yaml(payload).metadata)
+    except (PayloadError, ValueError, TypeError):
+        return "<unparseable YAML payload>"
+
+
+def snapshot_plan(
+    conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+) -> Plan[SnapshotDetail | None]:
+    """Blocks (in ordinal order) and turn metadata of one snapshot."""
+    source = yield from source_plan()
+    if source.kind == "geppetto":
+        rows = yield (
+            MAIN,
+            "SELECT payload FROM geppetto_turns WHERE conv_id = ? AND session_id = ? "
+            "AND turn_id = ? AND phase = ?",
+            (conv_id, session_id, turn_id, phase),
+        )
+        if not rows:
+            return None
+        payload = _text(rows[0][0])
+        from tui.store import gojson
+
+        try:
+            parsed = parse_turn_yaml(payload)
+            blocks = tuple(
+                Block(
+                    i,
+                    b.id,
+                    b.kind,
+                    b.role,
+                    gojson.go_json_marshal(b.payload) if b.payload else "{}",
+                    gojson.go_json_marshal(b.metadata) if b.metadata else "{}",
+                )
+                for i, b in enumerate(parsed.blocks)
+            )
+            meta = gojson.go_json_marshal(parsed.metadata) if parsed.metadata else "{}"
+            data = gojson.go_json_marshal(parsed.data) if parsed.data else "{}"
+        except (PayloadError, ValueError, TypeError):
+            blocks, meta, data = (), "{}", "{}"
+        return SnapshotDetail(
+            conv_id, session_id, turn_id, phase, created_at_ms, blocks, meta, data, payload
+        )
+    if source.kind == "none":
+        return None
+    block_rows = yield (
+        MAIN,
+        """SELECT m.ordinal, m.block_id, COALESCE(b.kind, ''), COALESCE(b.role, ''),
+                  COALESCE(b.payload_json, '{}'), COALESCE(b.block_metadata_json, '{}')
+           FROM turn_block_membership m
+           LEFT JOIN blocks b ON b.block_id = m.block_id AND b.content_hash = m.content_hash
+           WHERE m.conv_id = ? AND m.session_id = ? AND m.turn_id = ? AND m.phase = ?
+             AND m.snapshot_created_at_ms = ?
+           ORDER BY m.ordinal""",
+        (conv_id, session_id, turn_id, phase, created_at_ms),
+    )
+    turn_rows = yield (
+        MAIN,
+        "SELECT turn_metadata_json, turn_data_json FROM turns "
+        "WHERE conv_id = ? AND session_id = ? AND turn_id = ?",
+        (conv_id, session_id, turn_id),
+    )
+    meta, data = turn_rows[0] if turn_rows else ("{}", "{}")
+    return SnapshotDetail(
+        conv_id,
+        session_id,
+        turn_id,
+        phase,
+        created_at_ms,
+        tuple(
+            Block(_int(o), _text(bid), _text(k), _text(r), _text(p), _text(bm))
+            for o, bid, k, r, p, bm in block_rows
+        ),
+        _text(meta) or "{}",
+        _text(data) or "{}",
+        None,
+    )
+
+
+def data_version_plan() -> Plan[int]:
+    """SQLite's data_version: changes when another connection commits."""
+    rows = yield (MAIN, "PRAGMA data_version", ())
+    return _int(rows[0][0]) if rows else 0
+
+
+class Reader:
+    """Synchronous reader (stdlib sqlite3) over an opened database; used by the CLI."""
+
+    def __init__(self, opened: OpenedDatabase) -> None:
+        self.opened = opened
+        self._conns: dict[str, sqlite3.Connection] = {}
+
+    def _conn(self, target: str) -> sqlite3.Connection:
+        if target not in self._conns:
+            path = self.opened.read_path if target == MAIN else self.opened.timeline_path
+            assert path is not None
+            self._conns[target] = connect(path, "ro")
+        return self._conns[target]
+
+    def run(self, plan: Plan[T]) -> T:
+        """Drive a plan to completion on sqlite3 connections."""
+        try:
+            query = next(plan)
+            while True:
+                target, sql, params = query
+                if target == TIMELINE and self.opened.timeline_path is None:
+                    rows: Rows = []
+                else:
+                    rows = self._conn(target).execute(sql, params).fetchall()
+                query = plan.send(rows)
+        except StopIteration as stop:
+            return stop.value  # type: ignore[no-any-return]
+
+    def conversations(self) -> list[ConversationSummary]:
+        """All conversations, newest activity first."""
+        if self.opened.schema_after == Era.EMPTY:
+            return []
+        return self.run(conversations_plan(self.opened.timeline_path is not None))
+
+    def turns(self, conv_id: str) -> list[TurnRecord]:
+        """All turns of a conversation (unordered; see tui.domain for the order)."""
+        if self.opened.schema_after == Era.EMPTY:
+            return []
+        return self.run(turns_plan(conv_id))
+
+    def timeline(self, conv_ids: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+        """Timeline-store runtime and session for these conversations."""
+        if self.opened.timeline_path is None:
+            return {}
+        return self.run(timeline_plan(conv_ids))
+
+    def snapshot(
+        self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+    ) -> SnapshotDetail | None:
+        """One snapshot's blocks and metadata."""
+        return self.run(snapshot_plan(conv_id, session_id, turn_id, phase, created_at_ms))
+
+    def close(self) -> None:
+        """Close every connection."""
+        for conn in self._conns.values():
+            conn.close()
+        self._conns.clear()
