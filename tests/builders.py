@@ -35,7 +35,9 @@ import yaml
 class BlockSpec:
     kind: str  # user, llm_text, tool_call, tool_use, system, reasoning, other
     role: str = ""
-    payload: Mapping[str, Any] = field(default_factory=dict)  # {"text": "hi"} / {"id","name","args"}
+    payload: Mapping[str, Any] = field(
+        default_factory=dict
+    )  # {"text": "hi"} / {"id","name","args"}
     metadata: Mapping[str, Any] = field(default_factory=dict)
     id: str = ""  # empty -> builders of normalised eras use "<turn_id>#<ordinal>"
 
@@ -81,15 +83,27 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _mapping_default(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
 def _json(value: Any) -> str:
     """Compact, key-sorted JSON as stored in the *_json columns."""
-    return json.dumps(_plain(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(
+        value,
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        default=_mapping_default,
+    )
 
 
-def _go_json(value: Any) -> str:
-    """Like Go's encoding/json.Marshal: sorted map keys, compact, HTML characters escaped."""
-    text = _json(value)
-    # '<', '>', '&', U+2028 and U+2029 can only occur inside JSON strings, so this is safe.
+def _html_escape_json(text: str) -> str:
+    """Go's encoding/json escapes these; in JSON text they can only occur inside strings."""
+    if not any(ch in text for ch in "<>&\u2028\u2029"):
+        return text
     return (
         text.replace("<", "\\u003c")
         .replace(">", "\\u003e")
@@ -99,17 +113,27 @@ def _go_json(value: Any) -> str:
     )
 
 
-def block_content_hash(
-    kind: str, role: str, payload: Mapping[str, Any], metadata: Mapping[str, Any]
-) -> str:
-    """Lowercase hex SHA-256 over Go's canonical block material {kind, role, payload, metadata}."""
+def _go_json(value: Any) -> str:
+    """Like Go's encoding/json.Marshal: sorted map keys, compact, HTML characters escaped."""
+    return _html_escape_json(_json(value))
+
+
+def _hash_from_json(kind: str, role: str, payload_json: str, metadata_json: str) -> str:
     material = '{"kind":%s,"role":%s,"payload":%s,"metadata":%s}' % (
         _go_json(kind.strip()),
         _go_json(role.strip()),
-        _go_json(payload or {}),
-        _go_json(metadata or {}),
+        _html_escape_json(payload_json),
+        _html_escape_json(metadata_json),
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
+
+
+def block_content_hash(
+    kind: str, role: str, payload: Mapping[str, Any], metadata: Mapping[str, Any]
+) -> str:
+    """Lowercase hex SHA-256 over Go's canonical block material {kind, role, payload, metadata}
+    (``json.Marshal`` of that struct: fields in that order, map keys sorted, compact)."""
+    return _hash_from_json(kind, role, _json(payload or {}), _json(metadata or {}))
 
 
 def block_id_for(turn_id: str, ordinal: int, block: BlockSpec) -> str:
@@ -242,7 +266,12 @@ _ERA2_INDEXES: tuple[tuple[str, str, str, frozenset[str]], ...] = (
         "conv_id, session_id, turn_id, phase, snapshot_created_at_ms DESC, ordinal",
         frozenset(),
     ),
-    ("turn_block_membership_by_block", "turn_block_membership", "block_id, content_hash", frozenset()),
+    (
+        "turn_block_membership_by_block",
+        "turn_block_membership",
+        "block_id, content_hash",
+        frozenset(),
+    ),
 )
 _GP26_INDEXES: tuple[tuple[str, str, str, frozenset[str]], ...] = (
     (
@@ -355,14 +384,16 @@ def _turn_row(conv: ConversationSpec, turn: TurnSpec) -> dict[str, Any]:
 
 
 def _block_row(block_id: str, block: BlockSpec, seen_at: int) -> tuple[Any, ...]:
+    payload_json = _json(block.payload or {})
+    metadata_json = _json(block.metadata or {})
     return (
         block_id,
-        block_content_hash(block.kind, block.role, block.payload, block.metadata),
+        _hash_from_json(block.kind, block.role, payload_json, metadata_json),
         HASH_ALGORITHM,
         block.kind.strip(),
         block.role.strip(),
-        _json(block.payload),
-        _json(block.metadata),
+        payload_json,
+        metadata_json,
         seen_at,
     )
 
@@ -378,6 +409,9 @@ def _write_normalised(
     turn_rows: list[tuple[Any, ...]] = []
     blocks: dict[tuple[str, str], tuple[Any, ...]] = {}
     membership: list[tuple[Any, ...]] = []
+    # Accumulated turns share BlockSpec objects: compute each one's JSON and hash once.
+    # (Keyed by object id; the specs stay alive in ``convs`` for the whole call.)
+    content: dict[int, tuple[Any, ...]] = {}
     for conv in convs:
         for turn in conv.turns:
             row = _turn_row(conv, turn)
@@ -386,11 +420,13 @@ def _write_normalised(
             turn_rows.append(tuple(row[c] for c in turn_columns))
             for snap in turn.snapshots:
                 for ordinal, block in enumerate(snap.blocks):
-                    brow = _block_row(block_id_for(turn.turn_id, ordinal, block), block, 0)
-                    key = (brow[0], brow[1])
+                    cached = content.get(id(block))
+                    if cached is None:
+                        cached = content[id(block)] = _block_row("", block, 0)[1:7]
+                    key = (block_id_for(turn.turn_id, ordinal, block), cached[0])
                     old = blocks.get(key)
                     if old is None or snap.created_at_ms < old[7]:
-                        blocks[key] = (*brow[:7], snap.created_at_ms)
+                        blocks[key] = (key[0], *cached, snap.created_at_ms)
                     membership.append(
                         (
                             conv.conv_id,
@@ -1059,7 +1095,11 @@ def standard_timeline_rows() -> tuple[tuple[str, str, str, int], ...]:
     "planner" (the user switched after the last turn) while its last turn ran on
     "inventory": never present one as the other."""
     convs = {c.conv_id: c for c in standard_scenario()}
-    current = {"conv-switch": "planner", "conv-legacy-keys": "inventory", "conv-single": "inventory"}
+    current = {
+        "conv-switch": "planner",
+        "conv-legacy-keys": "inventory",
+        "conv-single": "inventory",
+    }
     return tuple(
         (cid, convs[cid].session_id, current[cid], last_activity_ms(convs[cid])) for cid in current
     )
@@ -1240,9 +1280,7 @@ def build_era2_fast(
         conn.execute("PRAGMA temp_store=MEMORY")
         conn.execute("BEGIN")
         cols = _create_normalised_schema(conn, "full")
-        turn_sql = (
-            f"INSERT INTO turns ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
-        )
+        turn_sql = f"INSERT INTO turns ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})"
         block_sql = (
             "INSERT OR IGNORE INTO blocks (block_id, content_hash, hash_algorithm, kind, role,"
             " payload_json, block_metadata_json, first_seen_at_ms)"
@@ -1253,17 +1291,18 @@ def build_era2_fast(
             " snapshot_created_at_ms, ordinal, block_id, content_hash)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
         )
-        for conv in _bulk_plan(n_convs, turns_per_conv, blocks_per_snapshot, seed):
+        plans = list(_bulk_plan(n_convs, turns_per_conv, blocks_per_snapshot, seed))
+        # Block rows: JSON and hash once per block; first_seen from the snapshots.
+        block_rows: list[list[tuple[Any, ...]]] = []
+        turn_rows: list[tuple[Any, ...]] = []
+        for conv in plans:
             rows = [_block_row(b.id, b, 0) for b in conv.blocks]
             first_seen: list[int | None] = [None] * len(rows)
-            members: list[tuple[Any, ...]] = []
-            turn_rows: list[tuple[Any, ...]] = []
-            cid, sid = conv.conv_id, conv.session_id
             for t in conv.turns:
                 times = [ms for _, ms, _ in t.snapshots]
                 row = {
-                    "conv_id": cid,
-                    "session_id": sid,
+                    "conv_id": conv.conv_id,
+                    "session_id": conv.session_id,
                     "turn_id": t.turn_id,
                     "turn_created_at_ms": min(times),
                     "turn_metadata_json": _json(t.metadata),
@@ -1271,19 +1310,29 @@ def build_era2_fast(
                     "updated_at_ms": max(times),
                 }
                 turn_rows.append(tuple(row[c] for c in cols))
-                for phase, ms, idx in t.snapshots:
-                    for ordinal, bi in enumerate(idx):
+                for _, ms, idx in t.snapshots:
+                    for bi in idx:
                         seen = first_seen[bi]
                         if seen is None or ms < seen:
                             first_seen[bi] = ms
-                        brow = rows[bi]
-                        members.append((cid, sid, t.turn_id, phase, ms, ordinal, brow[0], brow[1]))
-            conn.executemany(turn_sql, turn_rows)
+            block_rows.append(rows)
             conn.executemany(
                 block_sql,
                 [(*r[:7], s) for r, s in zip(rows, first_seen, strict=True) if s is not None],
             )
-            conn.executemany(member_sql, members)
+        conn.executemany(turn_sql, turn_rows)
+
+        def members() -> Iterator[tuple[Any, ...]]:
+            for conv, rows in zip(plans, block_rows, strict=True):
+                cid, sid = conv.conv_id, conv.session_id
+                for t in conv.turns:
+                    tid = t.turn_id
+                    for phase, ms, idx in t.snapshots:
+                        for ordinal, bi in enumerate(idx):
+                            brow = rows[bi]
+                            yield (cid, sid, tid, phase, ms, ordinal, brow[0], brow[1])
+
+        conn.executemany(member_sql, members())
         _create_indexes(conn, cols, _ERA2_INDEXES)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode=DELETE")
