@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -234,25 +235,19 @@ def test_era1_migration_keeps_every_snapshot_recoverable(convs: Any) -> None:
         assert table_rows(path, "turn_snapshots_legacy", legacy_cols) == legacy
         conn = sqlite3.connect(path)
         try:
-            for conv in convs:
-                for turn in conv.turns:
-                    for snap in turn.snapshots:
-                        got = conn.execute(
-                            "SELECT b.kind, b.payload_json FROM turn_block_membership m "
-                            "JOIN blocks b USING (block_id, content_hash) WHERE m.conv_id=? "
-                            "AND m.session_id=? AND m.turn_id=? AND m.phase=? "
-                            "AND m.snapshot_created_at_ms=? ORDER BY m.ordinal",
-                            (
-                                conv.conv_id,
-                                conv.session_id,
-                                turn.turn_id,
-                                snap.phase,
-                                snap.created_at_ms,
-                            ),
-                        ).fetchall()
-                        assert [(k, json.loads(p)) for k, p in got] == [
-                            (blk.kind, dict(blk.payload)) for blk in snap.blocks
-                        ]
+            for conv_id, sess, turn_id, phase, created, payload in legacy:
+                got = conn.execute(
+                    "SELECT b.kind, b.role, b.payload_json FROM turn_block_membership m "
+                    "JOIN blocks b USING (block_id, content_hash) WHERE m.conv_id=? "
+                    "AND m.session_id=? AND m.turn_id=? AND m.phase=? "
+                    "AND m.snapshot_created_at_ms=? ORDER BY m.ordinal",
+                    (conv_id, sess, turn_id, phase, created),
+                ).fetchall()
+                doc = yaml.safe_load(payload)
+                assert [(k, r, json.loads(p)) for k, r, p in got] == [
+                    (blk["kind"], blk.get("role", ""), blk.get("payload", {}))
+                    for blk in doc.get("blocks") or []
+                ]
         finally:
             conn.close()
         digest = sha(path)

@@ -1,0 +1,151 @@
+"""Rich `Text` cells for the conversation list and the phase timeline.
+
+Pure functions (Rich only): every value from the database passes through
+`tui.formatting.safe_text` and ends up in a `Text`, never in markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+
+from tui.domain import (
+    DUPLICATE_INFERENCE,
+    MALFORMED_METADATA,
+    NO_FINAL,
+    PHASES,
+    UNKNOWN_RUNTIME,
+    CurrentRuntime,
+    RuntimeSource,
+    TurnView,
+    is_unknown,
+)
+from tui.formatting import format_clock_ms, safe_text, short_id
+from tui.store.models import PhaseSnapshot
+
+# Marks after a conversation's current runtime key: where the key comes from.
+SOURCE_MARKS: dict[RuntimeSource, str] = {
+    RuntimeSource.TIMELINE: "⟲tl",
+    RuntimeSource.LATEST_TURN: "←turn",
+    RuntimeSource.NONE: "— none",
+}
+SOURCE_WORDS: dict[RuntimeSource, str] = {
+    RuntimeSource.TIMELINE: "from timeline store",
+    RuntimeSource.LATEST_TURN: "derived from latest turn",
+    RuntimeSource.NONE: "none: no turn has a runtime",
+}
+UNKNOWN_MARK = "∅ unknown"
+SWITCH_ARROW = " → "
+MISSING_FINAL = "✗ missing"
+ABSENT = "·"
+PRESENT = "✓"
+
+ANOMALY_SHORT: dict[str, str] = {
+    UNKNOWN_RUNTIME: "unknown rt",
+    NO_FINAL: "no final",
+    DUPLICATE_INFERENCE: "dup inference",
+    MALFORMED_METADATA: "bad metadata",
+}
+
+PHASE_HEADERS: dict[str, tuple[str, str]] = {
+    # phase: (wide header, compact header)
+    "pre_inference": ("pre_inference", "pre"),
+    "post_inference": ("post_inference", "post"),
+    "post_tools": ("post_tools", "tools"),
+    "final": ("final", "final"),
+}
+
+
+@dataclass(frozen=True)
+class TimelineStyles:
+    """Rich styles the timeline takes from its component classes (so themes apply)."""
+
+    switch: Style
+    unknown: Style
+    missing: Style
+    absent: Style
+    anomaly: Style
+
+
+def runtime_label(current: CurrentRuntime, width: int = 14) -> Text:
+    """`planner ⟲tl`, `inventory ←turn` or `— none` for the conversation list."""
+    if current.source == RuntimeSource.NONE:
+        return Text(SOURCE_MARKS[RuntimeSource.NONE], style="dim italic")
+    text = Text(safe_text(current.key, width), style="bold")
+    text.append(" ")
+    text.append(SOURCE_MARKS[current.source], style="dim")
+    return text
+
+
+def plain(value: str, limit: int | None = None, style: str | Style = "") -> Text:
+    """A one-line safe `Text` of a database value."""
+    return Text(safe_text(value, limit), style=style, no_wrap=True, overflow="ellipsis")
+
+
+def id_cell(value: str, width: int = 12) -> Text:
+    """A short id (the first 8 characters of a UUID) as a safe `Text`."""
+    return Text(short_id(value, width), no_wrap=True)
+
+
+def runtime_cell(view: TurnView, styles: TimelineStyles, width: int = 24) -> Text:
+    """The per-turn runtime: `planner`, `inventory → planner` on a switch, `∅ unknown`."""
+    key = view.turn.runtime_key
+    if is_unknown(key):
+        return Text(UNKNOWN_MARK, style=styles.unknown, no_wrap=True)
+    if view.runtime_switch and view.previous_runtime_key is not None:
+        half = max((width - len(SWITCH_ARROW)) // 2, 4)
+        text = Text(safe_text(view.previous_runtime_key, half))
+        text.append(SWITCH_ARROW)
+        text.append(safe_text(key, half), style="bold")
+        return text
+    return Text(safe_text(key, width), no_wrap=True)
+
+
+def phase_cell(
+    phase: str, snapshots: Sequence[PhaseSnapshot], styles: TimelineStyles, *, compact: bool
+) -> Text:
+    """Presence of a phase: `✓ 09:00:01.840`, `✓×3 …` for repeats, `·` or `✗ missing`."""
+    mine = [s for s in snapshots if s.phase == phase]
+    if not mine:
+        if phase == "final":
+            return Text(MISSING_FINAL, style=styles.missing, no_wrap=True)
+        return Text(ABSENT, style=styles.absent, no_wrap=True)
+    mark = PRESENT if len(mine) == 1 else f"{PRESENT}×{len(mine)}"
+    if compact:
+        return Text(mark, no_wrap=True)
+    first = min(s.snapshot_created_at_ms for s in mine)
+    text = Text(mark, no_wrap=True)
+    text.append(" ")
+    text.append(format_clock_ms(first), style="dim" if not compact else "")
+    return text
+
+
+def anomalies_cell(anomalies: Sequence[str], styles: TimelineStyles, *, compact: bool) -> Text:
+    """The anomalies of a turn, short labels (a count when compact)."""
+    if not anomalies:
+        return Text("")
+    if compact:
+        return Text(f"⚠{len(anomalies)}", style=styles.anomaly, no_wrap=True)
+    labels = [ANOMALY_SHORT.get(a, safe_text(a, 16)) for a in anomalies]
+    return Text("⚠ " + ", ".join(labels), style=styles.anomaly, no_wrap=True)
+
+
+def timeline_row(view: TurnView, styles: TimelineStyles, *, compact: bool) -> list[Text]:
+    """All cells of one turn row; a switch row gets the switch style on every cell."""
+    turn = view.turn
+    cells: list[Text] = [
+        Text(str(view.number), justify="right", no_wrap=True),
+        id_cell(turn.turn_id, 12),
+        runtime_cell(view, styles),
+    ]
+    if not compact:
+        cells.append(id_cell(turn.inference_id, 10) if turn.inference_id else Text(ABSENT))
+    cells.extend(phase_cell(p, turn.snapshots, styles, compact=compact) for p in PHASES)
+    cells.append(anomalies_cell(view.anomalies, styles, compact=compact))
+    if view.runtime_switch:
+        for cell in cells:
+            cell.style = styles.switch
+    return cells
