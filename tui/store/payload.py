@@ -4,30 +4,37 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-import yaml
-
-_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-class _Yaml12Loader(_BaseLoader):  # type: ignore[valid-type,misc]
-    """Safe loader with YAML 1.2 core booleans and no timestamp conversion (like yaml.v3)."""
+if TYPE_CHECKING:
+    import yaml
 
 
-_Yaml12Loader.yaml_implicit_resolvers = {
-    first: [
-        (tag, regexp)
-        for tag, regexp in resolvers
-        if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
-    ]
-    for first, resolvers in _BaseLoader.yaml_implicit_resolvers.items()
-}
-_Yaml12Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:bool",
-    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
-    list("tTfF"),
-)
+@cache
+def _loader() -> type[yaml.SafeLoader]:
+    """A safe loader with YAML 1.2 core booleans and no timestamps (like Go's yaml.v3).
+
+    Built on first use so the headless CLI only pays for PyYAML when it meets YAML.
+    """
+    import yaml
+
+    base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loader: type[yaml.SafeLoader] = type("Yaml12Loader", (base,), {})
+    loader.yaml_implicit_resolvers = {
+        first: [
+            (tag, regexp)
+            for tag, regexp in resolvers
+            if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
+        ]
+        for first, resolvers in base.yaml_implicit_resolvers.items()
+    }
+    loader.add_implicit_resolver(
+        "tag:yaml.org,2002:bool",
+        re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+        list("tTfF"),
+    )
+    return loader
 
 
 class PayloadError(ValueError):
@@ -69,8 +76,10 @@ def _text(value: Any) -> str:
 
 def parse_turn_yaml(text: str) -> ParsedTurn:
     """Parse a turn payload; raise PayloadError when it is not a turn."""
+    import yaml
+
     try:
-        doc = yaml.load(text, Loader=_Yaml12Loader)  # noqa: S506 - safe loader subclass
+        doc = yaml.load(text, Loader=_loader())  # noqa: S506 - safe loader subclass
     except yaml.YAMLError as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise PayloadError(f"YAML does not parse: {first}") from exc
