@@ -26,6 +26,8 @@ from typing import Any
 
 import yaml
 
+_YAML_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 # --------------------------------------------------------------------------------------
 # Scenario spec
 # --------------------------------------------------------------------------------------
@@ -119,11 +121,12 @@ def _go_json(value: Any) -> str:
 
 
 def _hash_from_json(kind: str, role: str, payload_json: str, metadata_json: str) -> str:
-    material = '{"kind":%s,"role":%s,"payload":%s,"metadata":%s}' % (
-        _go_json(kind.strip()),
-        _go_json(role.strip()),
-        _html_escape_json(payload_json),
-        _html_escape_json(metadata_json),
+    kind_json = _go_json(kind.strip())
+    role_json = _go_json(role.strip())
+    material = (
+        f'{{"kind":{kind_json},"role":{role_json},'
+        f'"payload":{_html_escape_json(payload_json)},'
+        f'"metadata":{_html_escape_json(metadata_json)}}}'
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()
 
@@ -190,7 +193,10 @@ def turn_document(turn: TurnSpec, snap: SnapshotSpec) -> dict[str, Any]:
 
 def turn_yaml(turn: TurnSpec, snap: SnapshotSpec) -> str:
     """YAML payload of a turn at one snapshot (legacy ``payload`` column / geppetto_turns)."""
-    return yaml.safe_dump(turn_document(turn, snap), sort_keys=False, allow_unicode=True)
+    # libyaml's emitter when available: same text as yaml.safe_dump, much faster.
+    return yaml.dump(
+        turn_document(turn, snap), Dumper=_YAML_DUMPER, sort_keys=False, allow_unicode=True
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -491,6 +497,7 @@ def _require_new(path: Path) -> Path:
 def _open(path: Path, *, wal: bool = False, foreign_keys: bool = True) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute(f"PRAGMA journal_mode={'WAL' if wal else 'DELETE'}")
+    conn.execute("PRAGMA synchronous=OFF")  # fixtures: no fsync (not stored in the file)
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
     return conn
@@ -514,6 +521,7 @@ def _open_existing(path: Path) -> sqlite3.Connection:
     if not Path(path).is_file():
         raise FileNotFoundError(path)
     conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA synchronous=OFF")
     conn.execute("PRAGMA busy_timeout=5000")
     return conn
 
@@ -616,6 +624,7 @@ def build_gp26(path: Path, convs: Sequence[ConversationSpec], *, keep_wal: bool 
         try:
             writer.execute("PRAGMA journal_mode=WAL")
             writer.execute("PRAGMA wal_autocheckpoint=0")
+            writer.execute("PRAGMA synchronous=OFF")
             writer.execute("PRAGMA foreign_keys=ON")
             writer.execute("BEGIN")
             cols = [r[1] for r in writer.execute("PRAGMA table_info(turns)")]
@@ -776,6 +785,7 @@ def build_timeline(path: Path, rows: Sequence[tuple[str, str, str, int]]) -> Pat
     try:
         if not existed:
             conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA synchronous=OFF")
         conn.execute("BEGIN")
         conn.execute(
             """CREATE TABLE IF NOT EXISTS timeline_conversations (
