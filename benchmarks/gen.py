@@ -285,17 +285,19 @@ def generate_era2(path: str, convs: int, turns: int, seed: int = 26) -> GenStats
                         rng,
                         "tool_use",
                         "tool",
-                        {"id": call_id, "result": _canon({"rows": rng.randint(0, 40),
-                                                          "note": _sentence(rng, 5, 25)})},
+                        {
+                            "id": call_id,
+                            "result": _canon(
+                                {"rows": rng.randint(0, 40), "note": _sentence(rng, 5, 25)}
+                            ),
+                        },
                         snap_ms,
                     )
                 )
                 snaps.append(("post_tools", snap_ms, list(history)))
             snap_ms += rng.randint(500, 8000)
             history.append(
-                blocks.add(
-                    rng, "llm_text", "assistant", {"text": _sentence(rng, 20, 120)}, snap_ms
-                )
+                blocks.add(rng, "llm_text", "assistant", {"text": _sentence(rng, 20, 120)}, snap_ms)
             )
             snaps.append(("post_inference", snap_ms, list(history)))
             if rng.random() >= P_NO_FINAL:
@@ -326,9 +328,7 @@ def generate_era2(path: str, convs: int, turns: int, seed: int = 26) -> GenStats
             conn.execute(ddl)
         conn.executemany("INSERT INTO turns VALUES (?,?,?,?,?,?,?)", turn_rows)
         conn.executemany("INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?)", blocks.rows)
-        conn.executemany(
-            "INSERT INTO turn_block_membership VALUES (?,?,?,?,?,?,?,?)", members
-        )
+        conn.executemany("INSERT INTO turn_block_membership VALUES (?,?,?,?,?,?,?,?)", members)
         for ddl in ERA2_INDEXES:
             conn.execute(ddl)
         conn.execute("COMMIT")

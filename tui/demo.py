@@ -188,9 +188,7 @@ def _answer(conv: _Conv, text: str) -> _Block:
 
 
 def _reasoning(conv: _Conv, text: str, tokens: int) -> _Block:
-    return conv.block(
-        "reasoning", "", {"text": text}, {"geppetto.reasoning_tokens@v1": tokens}
-    )
+    return conv.block("reasoning", "", {"text": text}, {"geppetto.reasoning_tokens@v1": tokens})
 
 
 def _tool_call(conv: _Conv, call: str, name: str, args: dict[str, Any]) -> _Block:
@@ -230,8 +228,7 @@ def _warehouse(start: int) -> _Conv:
     c.snap(t, "pre_inference", start)
     _answer(
         c,
-        "I can **check stock levels**, look up SKUs and hand over to the planner for "
-        "restocking.",
+        "I can **check stock levels**, look up SKUs and hand over to the planner for restocking.",
     )
     c.snap(t, "post_inference", start + 1_840)
     c.snap(t, "final", start + 1_912)

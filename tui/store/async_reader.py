@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import TypeVar
 
 import aiosqlite
 
 from tui.store.models import ConversationSummary, Era, OpenedDatabase, SnapshotDetail, TurnRecord
-from tui.store.opener import sqlite_uri
+from tui.store.opener import is_decode_error, lenient_text, sqlite_uri
 from tui.store.queries import (
     MAIN,
     TIMELINE,
@@ -15,6 +16,7 @@ from tui.store.queries import (
     Rows,
     conversations_plan,
     data_version_plan,
+    read_error,
     snapshot_plan,
     timeline_plan,
     turns_plan,
@@ -40,6 +42,7 @@ class AsyncReader:
 
     async def run(self, plan: Plan[T]) -> T:
         """Drive a plan to completion on aiosqlite connections."""
+        target = MAIN
         try:
             query = next(plan)
             while True:
@@ -49,10 +52,19 @@ class AsyncReader:
                     rows = []
                 else:
                     conn = await self._conn(target)
-                    rows = [tuple(r) for r in await conn.execute_fetchall(sql, params)]
+                    try:
+                        fetched = await conn.execute_fetchall(sql, params)
+                    except sqlite3.OperationalError as exc:
+                        if not is_decode_error(exc) or conn.text_factory is lenient_text:
+                            raise
+                        conn.text_factory = lenient_text  # shown with U+FFFD from now on
+                        fetched = await conn.execute_fetchall(sql, params)
+                    rows = [tuple(r) for r in fetched]
                 query = plan.send(rows)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except sqlite3.Error as exc:
+            raise read_error(self.opened, target, exc) from None
 
     async def conversations(self) -> list[ConversationSummary]:
         """All conversations, newest activity first."""

@@ -8,13 +8,14 @@ writes the user's file and migrates a private copy made with SQLite's backup API
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import sqlite3
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from tui.store import migrate as migration
@@ -25,6 +26,7 @@ from tui.store.errors import (
     NotFoundError,
     PermissionDeniedError,
     StoreError,
+    printable,
 )
 from tui.store.models import Era, MigrationReport, OpenedDatabase, Progress, SchemaInfo
 
@@ -52,8 +54,24 @@ def sqlite_uri(path: str, mode: str) -> str:
     return f"file:{quoted}?mode={mode}"
 
 
-def connect(path: str, mode: str, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Connection:
-    """Connect in autocommit mode with a busy timeout; `mode` is ro or rw."""
+def lenient_text(value: bytes) -> str:
+    """Decode TEXT that is not valid UTF-8 (a writer may store any bytes) with U+FFFD."""
+    return value.decode("utf-8", "replace")
+
+
+def is_decode_error(exc: BaseException) -> bool:
+    """Whether sqlite3 failed to decode a TEXT value as UTF-8."""
+    return "could not decode to utf-8" in str(exc).lower()
+
+
+def connect(
+    path: str, mode: str, timeout: float = BUSY_TIMEOUT_S, *, lenient: bool = False
+) -> sqlite3.Connection:
+    """Connect in autocommit mode with a busy timeout; `mode` is ro or rw.
+
+    `lenient` decodes invalid UTF-8 in TEXT values with U+FFFD instead of failing (a
+    little slower per value; readers switch to it only when they meet such a value).
+    """
     conn = sqlite3.connect(
         sqlite_uri(path, mode),
         uri=True,
@@ -61,27 +79,51 @@ def connect(path: str, mode: str, timeout: float = BUSY_TIMEOUT_S) -> sqlite3.Co
         isolation_level=None,
         check_same_thread=False,
     )
+    if lenient:
+        conn.text_factory = lenient_text
     return conn
 
 
 def quick_check(path: str) -> str:
-    """First line of `PRAGMA quick_check` on a read-only connection (or the error)."""
+    """`PRAGMA quick_check` on a read-only connection, summed up on one line (or the error)."""
     try:
         conn = connect(path, "ro", timeout=1.0)
         try:
-            row = conn.execute("PRAGMA quick_check").fetchone()
+            rows = conn.execute("PRAGMA quick_check(20)").fetchall()
         finally:
             conn.close()
-        return str(row[0]) if row else "no result"
     except sqlite3.Error as exc:
         return str(exc)
+    # SQLite puts several problems in one row, separated by newlines.
+    problems = [
+        line.strip()
+        for row in rows
+        for line in str(row[0]).splitlines()
+        if line.strip() and not line.startswith("***")
+    ]
+    if not problems:
+        return str(rows[0][0]) if rows else "no result"
+    more = f" (and {len(problems) - 1} more problems)" if len(problems) > 1 else ""
+    return problems[0] + more
 
 
-def classify_error(path: str, exc: sqlite3.Error) -> StoreError:
-    """Turn a sqlite3 error into one clear StoreError naming the cause."""
-    text = str(exc)
+def classify_error(
+    path: str, exc: sqlite3.Error, *, read_only: bool = False, check: str | None = None
+) -> StoreError:
+    """Turn a sqlite3 error into one clear StoreError naming `path` and the cause.
+
+    `check` is the file to run `quick_check` on when it is not `path` (a private copy).
+    """
+    text = " ".join(str(exc).split())
     low = text.lower()
     if "locked" in low or "busy" in low:
+        if read_only:
+            return LockedError(
+                path,
+                "locked by another process for more than "
+                f"{BUSY_TIMEOUT_S:g} s; it holds an exclusive lock that even a read-only "
+                "open must wait for (try again when it releases the file)",
+            )
         return LockedError(
             path,
             f"locked by another writer for more than {BUSY_TIMEOUT_S:g} s "
@@ -90,15 +132,84 @@ def classify_error(path: str, exc: sqlite3.Error) -> StoreError:
     if "readonly" in low or "read-only" in low or "permission" in low:
         return PermissionDeniedError(path, f"permission denied ({text})")
     if "not a database" in low or "malformed" in low or "disk image" in low or "corrupt" in low:
-        check = quick_check(path)
+        found = quick_check(check or path)
         return NotADatabaseError(
-            path, f"corrupt or truncated SQLite file ({text}; quick_check: {check})"
+            path, f"corrupt or truncated SQLite file ({text}; quick_check: {found})"
         )
     if "unable to open" in low:
         if not os.access(path, os.R_OK):
             return PermissionDeniedError(path, "permission denied: cannot read the file")
         return NotADatabaseError(path, f"cannot open the database ({text})")
     return NotADatabaseError(path, f"SQLite error: {text}")
+
+
+# Descriptors of database files this process must never close (see `read_head`).
+_held_fds: dict[tuple[int, int], int] = {}
+
+
+def _open_elsewhere(fd: int, st: os.stat_result) -> bool:
+    """Whether another descriptor of this process has the same file open (a SQLite
+    connection, most likely). Unknown (True) where /proc/self/fd is not available."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return True
+    for name in names:
+        if name == str(fd):
+            continue
+        try:
+            other = os.stat(f"/proc/self/fd/{name}")
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (st.st_dev, st.st_ino):
+            return True
+    return False
+
+
+@contextlib.contextmanager
+def _database_fd(path: str) -> Iterator[int]:
+    """A read-only descriptor of a database file that is never closed while it matters.
+
+    Closing *any* descriptor of a file releases every POSIX lock the process holds on
+    it, including the SHARED lock a SQLite reader of this process keeps on a WAL
+    database; a writer closing its last connection could then delete the -wal and -shm
+    under that reader, which stops seeing new commits (SQLite's "How to corrupt", 2.2).
+    So when the file is also open elsewhere in this process, the descriptor is kept
+    open for the life of the process instead of being closed.
+    """
+    st = os.stat(path)
+    held = _held_fds.get((st.st_dev, st.st_ino))
+    if held is not None:
+        yield held
+        return
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        yield fd
+    finally:
+        st = os.fstat(fd)
+        if _open_elsewhere(fd, st):
+            _held_fds[(st.st_dev, st.st_ino)] = fd  # closing it would drop their locks
+        else:
+            os.close(fd)
+
+
+def read_head(path: str, size: int) -> bytes:
+    """The first `size` bytes of a database file (without releasing this process' locks)."""
+    with _database_fd(path) as fd:
+        return os.pread(fd, size, 0)
+
+
+def _copy_database_bytes(path: str, target: str) -> None:
+    """Copy a database file's bytes (without releasing this process' locks on it)."""
+    chunk = 8 << 20
+    with _database_fd(path) as fd, open(target, "wb") as out:
+        offset = 0
+        while True:
+            data = os.pread(fd, chunk, offset)
+            if not data:
+                break
+            out.write(data)
+            offset += len(data)
 
 
 def check_path(path: str) -> int:
@@ -112,8 +223,7 @@ def check_path(path: str) -> int:
     if os.path.isdir(path):
         raise NotADatabaseError(path, "is a folder, not a database file")
     try:
-        with open(path, "rb") as fh:
-            header = fh.read(100)
+        header = read_head(path, 100)
     except PermissionError:
         raise PermissionDeniedError(path, "permission denied: cannot read the file") from None
     except OSError as exc:
@@ -142,11 +252,13 @@ def writable(path: str) -> bool:
     return os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
 
 
-def _detect(conn: sqlite3.Connection, path: str) -> SchemaInfo:
+def _detect(
+    conn: sqlite3.Connection, path: str, check: str | None = None, *, read_only: bool = False
+) -> SchemaInfo:
     try:
         info = schema.detect(conn)
     except sqlite3.Error as exc:
-        raise classify_error(path, exc) from None
+        raise classify_error(path, exc, check=check, read_only=read_only) from None
     if info.era == Era.NOT_TURNS:
         found = ", ".join(sorted(info.tables)[:6])
         raise NotADatabaseError(path, f"SQLite database without turns tables (found: {found})")
@@ -170,7 +282,10 @@ def _begin_wait(conn: sqlite3.Connection, path: str, notice: NoticeFn, timeout: 
                 if time.monotonic() >= deadline:
                     raise classify_error(path, exc) from None
                 if not told:
-                    notice(f"{path}: another writer holds the lock; waiting up to {timeout:g} s")
+                    notice(
+                        f"{printable(path)}: another writer holds the lock; "
+                        f"waiting up to {timeout:g} s"
+                    )
                     told = True
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
@@ -184,35 +299,95 @@ def _migrate_file(
     on_progress: ProgressFn | None,
     on_step: StepFn | None,
     timeout: float,
+    name: str | None = None,
 ) -> tuple[SchemaInfo, SchemaInfo, MigrationReport, bool]:
-    """Detect and, when needed, migrate `path` in place. Returns (before, after, report, wrote)."""
+    """Detect and, when needed, migrate `path` in place. Returns (before, after, report, wrote).
+
+    `name` is the file errors and notices name (the user's file when `path` is a copy).
+    """
+    shown = name or path
+    check = path if name else None
     try:
-        conn = connect(path, "rw", timeout)
+        conn = connect(path, "rw", timeout, lenient=True)
     except sqlite3.Error as exc:
-        raise classify_error(path, exc) from None
+        raise classify_error(shown, exc, check=check) from None
     try:
-        info = _detect(conn, path)
+        info = _detect(conn, shown, check)
         try:
             if not migration.needs_migration(conn, info):
                 return info, info, migration.inspect(conn, info), False
-            _begin_wait(conn, path, notice, timeout)
-            info = _detect(conn, path)  # re-read under the writer's latest commit
+            _begin_wait(conn, shown, notice, timeout)
+            info = _detect(conn, shown, check)  # re-read under the writer's latest commit
             report = migration.migrate(
                 conn, info, on_progress=on_progress, on_step=on_step, commit=commit
             )
             after = schema.detect(conn) if commit else info
         except sqlite3.Error as exc:
-            raise classify_error(path, exc) from None
+            raise classify_error(shown, exc, check=check) from None
         return info, after, report, report.applied
     finally:
         conn.close()
 
 
-def make_private_copy(path: str) -> str:
-    """Copy `path` (with its committed WAL content) into a private temp file, read-only."""
+# Files SQLite keeps beside a database: a WAL with committed frames, or the rollback
+# journal a crashed writer left (a "hot" journal that must be rolled back before reading).
+_SIDE_FILES = ("-wal", "-journal")
+
+
+def _wal_header(path: str) -> bool:
+    """Whether the file's header says WAL journaling (read and write versions 2)."""
+    try:
+        header = read_head(path, 20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18:20] == b"\x02\x02"
+
+
+def _needs_raw_copy(path: str, exc: sqlite3.Error) -> bool:
+    """Whether a read-only open failed only because SQLite would have to write beside it.
+
+    A read-only connection cannot roll back a hot journal (a killed writer's), nor create
+    the -wal / -shm files of a WAL database in a read-only folder. A private copy of the
+    files can do both, and the user's files stay untouched.
+    """
+    low = str(exc).lower()
+    if "locked" in low or "busy" in low:
+        return False
+    if not ("readonly" in low or "read-only" in low or "unable to open" in low):
+        return False
+    if not os.access(path, os.R_OK):
+        return False
+    return any(os.path.exists(path + s) for s in _SIDE_FILES) or _wal_header(path)
+
+
+def _raw_private_copy(path: str, target: str) -> None:
+    """Copy the file and its WAL / hot journal bytes; SQLite recovers them in the copy."""
+    _copy_database_bytes(path, target)
+    for suffix in _SIDE_FILES:  # SQLite takes no POSIX lock on these
+        if os.path.exists(path + suffix):
+            shutil.copyfile(path + suffix, target + suffix)
+    try:
+        conn = sqlite3.connect(target, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise classify_error(path, exc, check=target) from None
+
+
+def make_private_copy(path: str, *, raw: bool = False) -> str:
+    """Copy `path` (with its committed WAL content) into a private temp file, read-only.
+
+    SQLite's backup API copies what a reader sees; when a read-only open is impossible
+    (`raw`, or the backup fails that way) the files are copied and recovered in the copy.
+    """
     folder = tempfile.mkdtemp(prefix="turns-tui-")
     _private_copies.append(folder)
     target = os.path.join(folder, Path(path).name or "copy.sqlite")
+    if raw:
+        _raw_private_copy(path, target)
+        return target
     try:
         src = connect(path, "ro")
         try:
@@ -224,19 +399,12 @@ def make_private_copy(path: str) -> str:
         finally:
             src.close()
     except sqlite3.Error as exc:
-        # A read-only folder with a WAL but no shared-memory file cannot be opened
-        # read-only in place: copy the files and let SQLite recover the WAL in the copy.
-        if "locked" in str(exc).lower():
-            raise classify_error(path, exc) from None
-        for suffix in ("", "-wal"):
-            if os.path.exists(path + suffix):
-                shutil.copyfile(path + suffix, target + suffix)
-        try:
-            conn = sqlite3.connect(target)
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-            conn.close()
-        except sqlite3.Error as exc2:
-            raise classify_error(path, exc2) from None
+        if not _needs_raw_copy(path, exc):
+            raise classify_error(path, exc, read_only=True) from None
+        for suffix in ("", *_SIDE_FILES):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(target + suffix)
+        _raw_private_copy(path, target)
     return target
 
 
@@ -256,7 +424,7 @@ def _timeline_path(timeline_db: str | None, read_path: str, info: SchemaInfo) ->
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            raise classify_error(timeline_db, exc) from None
+            raise classify_error(timeline_db, exc, read_only=True) from None
         if schema.TIMELINE_TABLE not in tables:
             raise NotADatabaseError(
                 timeline_db, "no timeline_conversations table (not a timeline store)"
@@ -298,7 +466,7 @@ def open_database(
         )
     if not read_only and not writable(path):
         notice(
-            f"{path}: the file or its folder is not writable; opened read-only "
+            f"{printable(path)}: the file or its folder is not writable; opened read-only "
             "(a private migrated copy; the file is untouched)"
         )
         read_only = True
@@ -324,6 +492,31 @@ def open_database(
     )
 
 
+def _probe_read_only(path: str, timeout: float) -> tuple[SchemaInfo, bool] | None:
+    """(era info, needs migration) from a read-only connection; None when only a private
+    copy of the files can be read without writing beside them (a hot journal; a WAL
+    database in a read-only folder; a WAL database without its -wal file, where a
+    read-only connection would leave an empty -wal and a -shm behind)."""
+    if _wal_header(path) and not os.path.exists(path + "-wal"):
+        return None
+    try:
+        conn = connect(path, "ro", timeout, lenient=True)
+        try:
+            info = _detect(conn, path, read_only=True)
+            return info, migration.needs_migration(conn, info)
+        finally:
+            conn.close()
+    except StoreError as exc:
+        cause = exc.__context__ if isinstance(exc.__context__, sqlite3.Error) else None
+        if cause is not None and _needs_raw_copy(path, cause):
+            return None
+        raise
+    except sqlite3.Error as exc:
+        if _needs_raw_copy(path, exc):
+            return None
+        raise classify_error(path, exc, read_only=True) from None
+
+
 def _open_copy(
     path: str,
     timeline_db: str | None,
@@ -333,18 +526,18 @@ def _open_copy(
     notices: list[str],
     timeout: float,
 ) -> OpenedDatabase:
-    try:
-        conn = connect(path, "ro", timeout)
+    probe = _probe_read_only(path, timeout)
+    if probe is not None and not probe[1]:
+        info = probe[0]
         try:
-            info = _detect(conn, path)
-            needed = migration.needs_migration(conn, info)
-            report = None if needed else migration.inspect(conn, info)
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise classify_error(path, exc) from None
-    if report is not None:
-        notice(f"{path}: read-only mode; the file is never written")
+            conn = connect(path, "ro", timeout, lenient=True)
+            try:
+                report = migration.inspect(conn, info)
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise classify_error(path, exc, read_only=True) from None
+        notice(f"{printable(path)}: read-only mode; the file is never written")
         return OpenedDatabase(
             path,
             path,
@@ -355,7 +548,13 @@ def _open_copy(
             tuple(notices),
             _timeline_path(timeline_db, path, info),
         )
-    copy = make_private_copy(path)
+    if probe is None:
+        notice(
+            f"{printable(path)}: cannot be read in place without writing beside it (a crashed "
+            "writer's journal to roll back, or WAL files the folder cannot hold); "
+            "reading a private copy"
+        )
+    copy = make_private_copy(path, raw=probe is None)
     before, after, report, _ = _migrate_file(
         copy,
         commit=True,
@@ -363,8 +562,9 @@ def _open_copy(
         on_progress=on_progress,
         on_step=on_step,
         timeout=timeout,
+        name=path,
     )
-    notice(f"{path}: read-only mode; migrated a private copy, the file is untouched")
+    notice(f"{printable(path)}: read-only mode; migrated a private copy, the file is untouched")
     timeline = _timeline_path(timeline_db, copy, after)
     return OpenedDatabase(
         path, copy, "copy", before.era, after.era, report, tuple(notices), timeline
@@ -376,17 +576,17 @@ def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, Mig
     size = check_path(path)
     if size == 0:
         return Era.EMPTY, MigrationReport(applied=False, steps=())
-    try:
-        conn = connect(path, "ro", timeout)
+    probe = _probe_read_only(path, timeout)
+    if probe is not None and not probe[1]:
         try:
-            info = _detect(conn, path)
-            if not migration.needs_migration(conn, info):
-                return info.era, migration.inspect(conn, info)
-        finally:
-            conn.close()
-    except sqlite3.Error as exc:
-        raise classify_error(path, exc) from None
-    copy = make_private_copy(path)
+            conn = connect(path, "ro", timeout, lenient=True)
+            try:
+                return probe[0].era, migration.inspect(conn, probe[0])
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise classify_error(path, exc, read_only=True) from None
+    copy = make_private_copy(path, raw=probe is None)
     try:
         before, _, report, _ = _migrate_file(
             copy,
@@ -395,6 +595,7 @@ def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, Mig
             on_progress=None,
             on_step=None,
             timeout=timeout,
+            name=path,
         )
     finally:
         shutil.rmtree(os.path.dirname(copy), ignore_errors=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from tui.store import schema
+from tui.store.errors import StoreError
 from tui.store.models import (
     Block,
     ConversationSummary,
@@ -22,7 +23,7 @@ from tui.store.models import (
     SnapshotDetail,
     TurnRecord,
 )
-from tui.store.opener import connect
+from tui.store.opener import classify_error, connect, is_decode_error, lenient_text
 from tui.store.payload import PayloadError, parse_turn_yaml
 
 MAIN = "main"
@@ -337,6 +338,14 @@ def data_version_plan() -> Plan[int]:
     return _int(rows[0][0]) if rows else 0
 
 
+def read_error(opened: OpenedDatabase, target: str, exc: sqlite3.Error) -> StoreError:
+    """The StoreError for a SQLite error met while reading `target` of `opened`."""
+    if target == TIMELINE and opened.timeline_path not in (None, opened.read_path):
+        assert opened.timeline_path is not None
+        return classify_error(opened.timeline_path, exc, read_only=True)
+    return classify_error(opened.path, exc, read_only=True, check=opened.read_path)
+
+
 class Reader:
     """Synchronous reader (stdlib sqlite3) over an opened database; used by the CLI."""
 
@@ -352,7 +361,12 @@ class Reader:
         return self._conns[target]
 
     def run(self, plan: Plan[T]) -> T:
-        """Drive a plan to completion on sqlite3 connections."""
+        """Drive a plan to completion on sqlite3 connections.
+
+        A SQLite error (a damaged page met while reading, a lock held past the timeout)
+        becomes the same one-line StoreError the opener raises, naming the user's file.
+        """
+        target = MAIN
         try:
             query = next(plan)
             while True:
@@ -360,10 +374,19 @@ class Reader:
                 if target == TIMELINE and self.opened.timeline_path is None:
                     rows: Rows = []
                 else:
-                    rows = self._conn(target).execute(sql, params).fetchall()
+                    conn = self._conn(target)
+                    try:
+                        rows = conn.execute(sql, params).fetchall()
+                    except sqlite3.OperationalError as exc:
+                        if not is_decode_error(exc) or conn.text_factory is lenient_text:
+                            raise
+                        conn.text_factory = lenient_text  # shown with U+FFFD from now on
+                        rows = conn.execute(sql, params).fetchall()
                 query = plan.send(rows)
         except StopIteration as stop:
             return stop.value  # type: ignore[no-any-return]
+        except sqlite3.Error as exc:
+            raise read_error(self.opened, target, exc) from None
 
     def conversations(self) -> list[ConversationSummary]:
         """All conversations, newest activity first."""

@@ -39,6 +39,7 @@ SOURCE_WORDS: dict[RuntimeSource, str] = {
 }
 UNKNOWN_MARK = "∅ unknown"
 SWITCH_ARROW = " → "
+SWITCH_MARK = "⇄"
 MISSING_FINAL = "✗ missing"
 ABSENT = "·"
 PRESENT = "✓"
@@ -137,7 +138,7 @@ def timeline_row(view: TurnView, styles: TimelineStyles, *, compact: bool) -> li
     """All cells of one turn row; a switch row gets the switch style on every cell."""
     turn = view.turn
     cells: list[Text] = [
-        Text(str(view.number), justify="right", no_wrap=True),
+        Text(f"{SWITCH_MARK if view.runtime_switch else ''}{view.number}", justify="right"),
         id_cell(turn.turn_id, 12),
         runtime_cell(view, styles),
     ]

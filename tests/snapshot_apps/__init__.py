@@ -1,0 +1,1 @@
+"""Helpers shared by the pilot and snapshot tests of the app."""

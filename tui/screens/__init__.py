@@ -1,0 +1,1 @@
+"""Screens of the app: loading, main, turn detail, help and error."""
