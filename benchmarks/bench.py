@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -263,6 +264,7 @@ def sha256(path: Path) -> str:
 
 
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
+    gc.collect()  # not timed: start every in-process figure from the same heap state
     t = time.perf_counter()
     out = fn()
     return (time.perf_counter() - t) * 1000.0, out
@@ -394,6 +396,7 @@ def bench_dump(migrated: Path, runs: int, res: Results) -> None:
     full: list[float] = []
     proc_ms: list[float] = []
     for i in range(max(runs, 5)):
+        gc.collect()
         t0 = time.perf_counter()
         opened = open_database(str(migrated))
         reader = Reader(opened)
@@ -521,9 +524,13 @@ async def _until(pilot: Any, cond: Callable[[], bool], timeout: float) -> bool: 
     while the process is busy, so they cannot resolve a 50 ms target.
     """
     deadline = time.perf_counter() + timeout
+    app = getattr(pilot, "app", None)
     while not cond():
         if time.perf_counter() > deadline:
             return False
+        error = getattr(app, "_exception", None)
+        if error is not None:  # the app crashed: run_test re-raises it on exit
+            raise RuntimeError(f"the app raised {_describe_exc(error)}")
         await asyncio.sleep(0.001)
     return True
 
@@ -743,12 +750,20 @@ def app_child(spec: dict[str, Any]) -> None:
     except BaseException as exc:  # report everything, the parent prints it
         out = {
             "ok": False,
-            "error": f"{type(exc).__name__}: {exc}",
+            "error": _describe_exc(exc),
             "traceback": traceback.format_exc(limit=40),
             "rss_mb": peak_rss_mb(),
         }
     sys.stdout.write("\n" + APP_MARK + json.dumps(out) + "\n")
     sys.stdout.flush()
+
+
+class AppError(RuntimeError):
+    """The app child failed; the message is one line, the traceback is kept apart."""
+
+    def __init__(self, message: str, tb: str) -> None:
+        super().__init__(message)
+        self.tb = tb
 
 
 def _child(spec: dict[str, Any], timeout: float = 180.0) -> dict[str, Any]:
@@ -764,7 +779,7 @@ def _child(spec: dict[str, Any], timeout: float = 180.0) -> dict[str, Any]:
         if line.startswith(APP_MARK):
             out: dict[str, Any] = json.loads(line[len(APP_MARK) :])
             if not out.get("ok"):
-                raise RuntimeError(out.get("error", "?") + "\n" + out.get("traceback", ""))
+                raise AppError(out.get("error", "?"), out.get("traceback", ""))
             return out
     raise RuntimeError(
         f"app child exited {proc.returncode} without a result: "
@@ -861,6 +876,8 @@ def bench_app(src: Path, big_convs: int, runs: int, pilot_selections: int, res: 
         res.add("g_rss", "g. app process peak RSS (medium db)", "MB", rss, "< 150 MB", 150.0)
     except Exception as exc:  # noqa: BLE001
         res.skipped["g (app, medium db)"] = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, AppError):
+            res.info.setdefault("app_tracebacks", {})["g (app, medium db)"] = exc.tb
     # The big conversation list.
     try:
         from tui.store.opener import open_database
@@ -916,6 +933,8 @@ def bench_app(src: Path, big_convs: int, runs: int, pilot_selections: int, res: 
         res.add("g_big_rss", f"g. app process peak RSS ({n} conversations)", "MB", big_rss)
     except Exception as exc:  # noqa: BLE001
         res.skipped["g (app, big list)"] = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, AppError):
+            res.info.setdefault("app_tracebacks", {})["g (app, big list)"] = exc.tb
     if teardown:
         counts: dict[str, int] = {}
         for text in teardown:
@@ -972,6 +991,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="app processes per database in part g (default --runs; 2 with --quick)",
     )
     p.add_argument("--quick", action="store_true", help="20 x 10, 3 runs: a smoke test")
+    p.add_argument(
+        "--parts",
+        default="abcdefg",
+        help="which parts to run (a-d run together), e.g. --parts g (default: all)",
+    )
     p.add_argument("--no-app", action="store_true", help="skip part g (the Textual app)")
     p.add_argument("--json", metavar="PATH", help="write all figures as JSON")
     p.add_argument("--app-child", metavar="SPEC", help=argparse.SUPPRESS)
@@ -1003,6 +1027,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.app_child:
         app_child(json.loads(args.app_child))
         return 0
+    parts = set(args.parts.lower().replace("b", "a").replace("c", "a").replace("d", "a"))
+    if args.no_app:
+        parts.discard("g")
     res = Results()
     res.info["machine"] = machine_info()
     res.info["params"] = {
@@ -1011,6 +1038,7 @@ def main(argv: list[str] | None = None) -> int:
         "turns": args.turns,
         "big_convs": args.big_convs,
         "app_runs": args.app_runs,
+        "parts": args.parts,
         "quick": args.quick,
     }
     m = res.info["machine"]
@@ -1040,17 +1068,24 @@ def main(argv: list[str] | None = None) -> int:
 
         warm = fresh_copy(src, "warm")
         run_proc([TURNS_TUI, "migrate", str(warm)])
-        remove(warm)
+        if "a" in parts:
+            remove(warm)
     try:
-        with section(f"a-d: migration x {args.runs}"):
-            migrated = bench_migration(src, args.runs, res)
-        with section("e: dump one conversation"):
-            bench_dump(migrated, args.runs, res)
-        with section("f: re-open of a migrated file"):
-            bench_noop(migrated, args.runs, res)
+        migrated: Path | None = None
+        if "a" in parts:
+            with section(f"a-d: migration x {args.runs}"):
+                migrated = bench_migration(src, args.runs, res)
+        else:
+            migrated = warm
+        if "e" in parts:
+            with section("e: dump one conversation"):
+                bench_dump(migrated, args.runs, res)
+        if "f" in parts:
+            with section("f: re-open of a migrated file"):
+                bench_noop(migrated, args.runs, res)
         remove(migrated)
-        if args.no_app:
-            res.skipped["g (app)"] = "--no-app"
+        if "g" not in parts:
+            res.skipped["g (app)"] = "--no-app" if args.no_app else "not in --parts"
         else:
             with section("g: the Textual app"):
                 bench_app(src, args.big_convs, args.app_runs, 3 if args.quick else 10, res)

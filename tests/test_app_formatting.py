@@ -110,10 +110,12 @@ def test_phase_cells_show_count_time_and_missing_final() -> None:
 
 
 def test_switch_row_styles_every_cell() -> None:
-    row = timeline_row(
-        _view("planner", ["final"], switch=True, previous="a"), STYLES, compact=False
-    )
+    row = timeline_row(_view("planner", ["final"], switch=True, previous="a"), STYLES)
+    assert len(row) == 9
     assert all(cell.style == STYLES.switch for cell in row)
     assert row[0].plain == "⇄1"
-    plain = timeline_row(_view("planner", ["final"]), STYLES, compact=True)
+    plain = timeline_row(_view("planner", ["final"]), STYLES, density="narrow")
     assert not any(cell.style == STYLES.switch for cell in plain)
+    assert len(plain) == 8 and plain[3].plain == "·"  # no inference column, no times
+    medium = timeline_row(_view("", ["pre_inference"]), STYLES, density="medium")
+    assert len(medium) == 8 and medium[-1].plain == "⚠2"

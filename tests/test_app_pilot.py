@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from textual.binding import Binding
 from textual.widgets import Static
 
 from tests import builders as b
@@ -22,6 +23,7 @@ from tui.dump import build_dump
 from tui.screens.detail import TurnDetailScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.help import HelpScreen
+from tui.screens.loading import LoadingScreen
 from tui.screens.main import MainScreen
 from tui.store.gojson import canonical_block_hash, go_json_marshal
 from tui.store.opener import open_database
@@ -235,7 +237,7 @@ async def test_help_lists_every_key(standard_db: Path) -> None:
         assert isinstance(app.screen, HelpScreen)
         text = static_text(app.screen, "#help-keys")
         for binding in [*app.BINDINGS, *MainScreen.BINDINGS, *TurnDetailScreen.BINDINGS]:
-            assert binding.id in text  # type: ignore[union-attr]
+            assert isinstance(binding, Binding) and binding.id and binding.id in text
         legend = static_text(app.screen, "#help-legend")
         assert "⟲tl" in legend and "←turn" in legend and "∅ unknown" in legend
         await pilot.press("escape")
@@ -346,6 +348,24 @@ async def test_locked_database_offers_read_only_retry(tmp_path: Path) -> None:
         holder.close()
 
 
+async def test_loading_screen_shows_while_waiting_for_a_lock(tmp_path: Path) -> None:
+    path = b.build_era2(tmp_path / "slow.sqlite", b.standard_scenario())
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        app = make_app(str(path), clock=fixed_clock)
+        app.open_timeout = 3.0
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(1.0)
+            assert isinstance(app.screen, LoadingScreen)
+            assert "another writer holds the lock" in static_text(app.screen, "#loading-notices")
+            holder.execute("ROLLBACK")  # the writer lets go: the open goes on
+            await settle(pilot)
+            assert main_screen(app).conversations.row_count == 3
+    finally:
+        holder.close()
+
+
 def _insert_turn(path: Path, conv_id: str, session_id: str, turn_id: str, at_ms: int) -> None:
     """What a running pinocchio does: a turn row, a block and its membership."""
     payload = {"text": "a new question"}
@@ -408,8 +428,21 @@ async def test_follow_toggle_starts_and_stops_the_timer(standard_db: Path) -> No
         await pilot.press("f")
         assert app.follow and app._follow_timer is not None
         assert "follow" in static_text(main_screen(app), "#title-bar")
+        app.action_poll()
+        await settle(pilot)
+        assert "● follow · checked 10:00:00" in static_text(main_screen(app), "#title-bar")
         await pilot.press("f")
         assert not app.follow and app._follow_timer is None
+
+
+async def test_follow_from_the_start(standard_db: Path) -> None:
+    app = make_app(str(standard_db), follow=True, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        assert app._follow_timer is not None
+        assert "● follow" in static_text(main, "#title-bar")
+        assert main.conversations.row_count == 3
 
 
 async def test_a_failing_read_becomes_a_notification(standard_db: Path) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -31,7 +32,7 @@ import pytest
 from tests import builders as b
 from tui.dump import build_dump
 from tui.store.async_reader import AsyncReader
-from tui.store.errors import LockedError, NotADatabaseError
+from tui.store.errors import LockedError, NotADatabaseError, StoreError
 from tui.store.models import Era
 from tui.store.opener import open_database
 from tui.store.queries import Reader
@@ -84,14 +85,24 @@ def assert_one_line_error(res: subprocess.CompletedProcess[bytes], path: Path, c
     return last
 
 
+@functools.cache
+def _setpriv_prefix() -> tuple[str, ...] | None:
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        return None
+    prefix = (setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups")
+    probe = subprocess.run([*prefix, sys.executable, "-c", "import tui"], cwd=ROOT, check=False)
+    return prefix if probe.returncode == 0 else None
+
+
 def unprivileged() -> list[str]:
     """Command prefix that drops to an unprivileged user when running as root."""
     if os.geteuid() != 0:
         return []
-    setpriv = shutil.which("setpriv")
-    if setpriv is None:
-        pytest.skip("running as root and setpriv (util-linux) is missing: cannot drop privileges")
-    return [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+    prefix = _setpriv_prefix()
+    if prefix is None:
+        pytest.skip("running as root and setpriv (util-linux) cannot drop privileges here")
+    return list(prefix)
 
 
 @pytest.fixture
@@ -181,8 +192,10 @@ class WriterProc:
 
     def __init__(self, path: Path, log: Path, *args: str) -> None:
         self.log = log
+        self.summary_path = log.with_suffix(".summary.json")
         self.proc = subprocess.Popen(
-            [sys.executable, str(WRITER), str(path), "--log", str(log), *args],
+            [sys.executable, str(WRITER), str(path), "--log", str(log)]
+            + ["--summary", str(self.summary_path), *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
@@ -213,9 +226,8 @@ class WriterProc:
 
     def finish(self, timeout: float = 60.0) -> dict[str, Any]:
         out, err = self.proc.communicate(timeout=timeout)
-        lines = [ln for ln in out.splitlines() if ln.startswith("{")]
-        assert lines, f"writer printed no summary (rc={self.proc.returncode}): {err}"
-        summary: dict[str, Any] = json.loads(lines[-1])
+        assert self.summary_path.exists(), f"no summary (rc={self.proc.returncode}): {err}"
+        summary: dict[str, Any] = json.loads(self.summary_path.read_text())
         summary["returncode"] = self.proc.returncode
         summary["stderr"] = err
         return summary
@@ -280,7 +292,6 @@ def test_live_writer_never_locked_and_loses_nothing(mode: str, tmp_path: Path) -
         conn = reader._conn("main")
         cur = conn.execute("SELECT conv_id, turn_id FROM turns")
         cur.fetchone()
-        assert conn.in_transaction is False  # autocommit: sqlite3 opened no write txn
         before = writer.commits()
         deadline = time.monotonic() + 5
         while writer.commits() < before + 3 and time.monotonic() < deadline:
@@ -316,6 +327,7 @@ def test_live_writer_never_locked_and_loses_nothing(mode: str, tmp_path: Path) -
     assert summary["errors"] == [], summary["errors"]  # never "database is locked"
     assert summary["turns_committed"] >= 20, summary
     assert opens >= 5
+    assert max(waits) < 5.5  # no open ever waited past the busy timeout
     # Our migrations and reads never made the writer wait anywhere near its timeout.
     assert summary["max_lock_wait_ms"] < 2500, summary
     final = open_database(str(path))
@@ -340,6 +352,50 @@ def test_live_writer_never_locked_and_loses_nothing(mode: str, tmp_path: Path) -
     assert integrity(path) == "ok"
     if mode == "era2":
         assert migrations >= 2  # new era-2 rows kept needing a backfill: it migrated again
+
+
+GROWER = r"""
+import os, sqlite3, sys, time
+conn = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)
+conn.execute("PRAGMA journal_mode=WAL")
+conn.execute("PRAGMA wal_autocheckpoint=0")
+end = time.monotonic() + float(sys.argv[2])
+blob = os.urandom(4000)
+print("GROWING", flush=True)
+while time.monotonic() < end:
+    conn.execute("BEGIN")
+    conn.executemany("INSERT INTO grow VALUES (?)", [(blob,)] * 20)
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")  # page 1 first, then the file grows
+"""
+
+
+def test_a_live_checkpoint_never_looks_like_a_truncated_file(tmp_path: Path) -> None:
+    """Between a checkpoint writing page 1 and extending the file, the header's page count
+    exceeds the file size: a lock-free truncation check must not call that truncated."""
+    from tui.store.opener import check_path
+
+    path = b.build_gp26(tmp_path / "g.db", b.bulk_scenario(2, 2, 2))
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE grow (b BLOB)")
+    conn.commit()
+    conn.close()
+    grower = subprocess.Popen(
+        [sys.executable, "-c", GROWER, str(path), "3"], stdout=subprocess.PIPE, text=True
+    )
+    assert grower.stdout is not None and grower.stdout.readline().strip() == "GROWING"
+    checks = 0
+    false_alarms: list[str] = []
+    while grower.poll() is None:
+        checks += 1
+        try:
+            check_path(str(path))
+        except StoreError as exc:
+            false_alarms.append(str(exc))
+    grower.stdout.close()
+    assert grower.returncode == 0
+    assert checks > 100
+    assert false_alarms == [], (len(false_alarms), false_alarms[:1])
 
 
 # --------------------------------------------------------------------------- 2. SIGKILL
@@ -879,8 +935,7 @@ def test_future_schema_is_kept_ignored_and_untouched(era: str, tmp_path: Path) -
     _add_more_future(path)
     annotations = table_rows(path, "turn_annotations")
     kv = table_rows(path, "future_kv")
-    legacy_or_turns = "turns"
-    future_cols = table_rows(path, legacy_or_turns)
+    future_cols = table_rows(path, "turns")
     plan = cli("migrate", str(path), "--dry-run")
     assert plan.returncode == 0, text(plan)[1]
 
@@ -1221,7 +1276,7 @@ async def _follow_until(
     reader: AsyncReader,
     conv_id: str,
     want: int,
-    timeout: float = 30.0,
+    limit_s: float = 30.0,
     version: int | None = None,
 ) -> tuple[list[int], int]:
     """Poll data_version (from `version`, read before the writer started, when given); on
@@ -1231,7 +1286,7 @@ async def _follow_until(
     if version is None:
         version = await reader.data_version()
     polls = 0
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + limit_s
     while time.monotonic() < deadline:
         await asyncio.sleep(0.02)
         polls += 1
@@ -1311,7 +1366,7 @@ async def test_follow_survives_a_reopen_and_writer_restarts(tmp_path: Path) -> N
             assert summary["errors"] == [], summary
             want += 1
             seen, _ = await _follow_until(
-                reader, f"restart{round_no}-0", 1, timeout=5, version=version
+                reader, f"restart{round_no}-0", 1, limit_s=5, version=version
             )
             assert seen and seen[-1] == 1, (round_no, seen)
         convs = {c.conv_id for c in await reader.conversations()}
@@ -1319,3 +1374,111 @@ async def test_follow_survives_a_reopen_and_writer_restarts(tmp_path: Path) -> N
         assert len(convs) == 2 + want
     finally:
         await reader.close()
+
+
+# --------------------------------------------------------------------------- soak
+
+
+@pytest.mark.soak
+async def test_soak_writer_follow_and_reopen(tmp_path: Path) -> None:
+    """`--soak`: a pre-GP-26 writer saves turns for TURNS_TUI_SOAK_SECONDS (default 600)
+    while we follow with data_version polling and re-open (migrate + backfill) every 5 s."""
+    seconds = float(os.environ.get("TURNS_TUI_SOAK_SECONDS", "600"))
+    path = b.build_era2(tmp_path / "soak.db", b.standard_scenario())
+    writer = WriterProc(
+        path,
+        tmp_path / "writer.log",
+        "--mode",
+        "era2",  # every re-open has new rows to backfill: a migration under load
+        "--duration",
+        str(seconds),
+        "--convs",
+        "4",
+        "--conv-prefix",
+        "soak",
+        "--pause-ms",
+        "20",
+        "--hold-every",
+        "50",
+        "--hold-ms",
+        "300",
+    )
+    started = time.monotonic()
+    opened = open_database(str(path))
+    reader = AsyncReader(opened)
+    seen: dict[str, int] = {}
+    polls = changes = opens = migrations = waited_opens = reader_rotations = 0
+    open_times: list[float] = []
+    wait_times: list[float] = []
+    errors: list[str] = []
+    next_open = time.monotonic() + 5
+    next_rotate = time.monotonic() + 30
+    version = await reader.data_version()
+    try:
+        while True:
+            done = writer.proc.poll() is not None
+            await asyncio.sleep(0.25)
+            polls += 1
+            now = await reader.data_version()
+            if now != version or done:
+                version = now
+                changes += 1
+                for conv in [f"soak-{c}" for c in range(4)]:
+                    n = len(await reader.turns(conv))
+                    if n < seen.get(conv, 0):
+                        errors.append(f"{conv}: {n} turns after {seen[conv]}")
+                    seen[conv] = max(n, seen.get(conv, 0))
+            if time.monotonic() >= next_open and not done:
+                notices: list[str] = []
+                t0 = time.monotonic()
+                reopened = open_database(str(path), on_notice=notices.append)
+                elapsed = time.monotonic() - t0
+                opens += 1
+                open_times.append(elapsed)
+                migrations += reopened.mode == "in_place"
+                if any("waiting" in n for n in notices):
+                    waited_opens += 1
+                    wait_times.append(elapsed)
+                next_open = time.monotonic() + 5
+            if time.monotonic() >= next_rotate and not done:
+                await reader.close()  # the app re-creates its reader after a reload
+                reader = AsyncReader(open_database(str(path)))
+                version = await reader.data_version()
+                reader_rotations += 1
+                next_rotate = time.monotonic() + 30
+            if done:
+                break
+        summary = writer.finish()
+    finally:
+        writer.kill()
+        await reader.close()
+    open_database(str(path))  # the last backfill
+    present, missing = committed_present(path, summary["committed"])
+    figures = {
+        "seconds": round(time.monotonic() - started, 1),
+        "turns_written": summary["turns_committed"],
+        "snapshots_written": summary["snapshots_committed"],
+        "turns_seen_by_follow": sum(seen.values()),
+        "turns_present_after": present,
+        "writer_errors": len(summary["errors"]),
+        "writer_max_lock_wait_ms": summary["max_lock_wait_ms"],
+        "writer_max_tx_ms": summary["max_tx_ms"],
+        "writer_max_commit_ms": summary["max_commit_ms"],
+        "follow_polls": polls,
+        "follow_version_changes": changes,
+        "reopens": opens,
+        "reopens_that_migrated": migrations,
+        "reopens_that_waited_for_the_writer": waited_opens,
+        "max_reopen_s": round(max(open_times, default=0.0), 3),
+        "median_reopen_s": round(sorted(open_times)[len(open_times) // 2], 3) if open_times else 0,
+        "max_migration_wait_s": round(max(wait_times, default=0.0), 3),
+        "reader_rotations": reader_rotations,
+        "file_mb": round(path.stat().st_size / 1e6, 1),
+    }
+    print("\nSOAK FIGURES " + json.dumps(figures))
+    assert summary["errors"] == [], summary["errors"]
+    assert errors == []
+    assert missing == []
+    assert figures["turns_seen_by_follow"] == summary["turns_committed"]
+    assert summary["max_lock_wait_ms"] < 5000
+    assert integrity(path) == "ok"

@@ -100,6 +100,7 @@ class Writer:
         self.errors: list[str] = []
         self.max_lock_wait_ms = 0.0
         self.max_tx_ms = 0.0
+        self.max_commit_ms = 0.0
         self.tx_count = 0
         self.clock = int(time.time() * 1000)
 
@@ -154,7 +155,9 @@ class Writer:
             if hold_ms > 0:
                 self.emit({"event": "holding", "turn": turn, "phase": phase, "ms": hold_ms})
                 time.sleep(hold_ms / 1000.0)
+            t1 = time.monotonic()
             conn.execute("COMMIT")
+            self.max_commit_ms = max(self.max_commit_ms, (time.monotonic() - t1) * 1000.0)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -236,6 +239,7 @@ class Writer:
             "errors": self.errors,
             "max_lock_wait_ms": round(self.max_lock_wait_ms, 1),
             "max_tx_ms": round(self.max_tx_ms, 1),
+            "max_commit_ms": round(self.max_commit_ms, 1),
         }
 
 
@@ -255,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--hold-ms", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--log", default="")
+    p.add_argument("--summary", default="", help="write the full JSON summary to this file")
     args = p.parse_args(argv)
     writer = Writer(args)
     try:
@@ -266,7 +271,12 @@ def main(argv: list[str] | None = None) -> int:
             writer.conn.close()
         except sqlite3.Error as exc:
             writer.errors.append(f"close: {exc}")
-    sys.stdout.write(json.dumps(writer.summary()) + "\n")
+    summary = writer.summary()
+    if args.summary:  # the full summary (every committed turn) can exceed a pipe's buffer
+        with open(args.summary, "w", encoding="utf-8") as fh:
+            json.dump(summary, fh)
+    short = {k: v for k, v in summary.items() if k != "committed" or not args.summary}
+    sys.stdout.write(json.dumps(short) + "\n")
     sys.stdout.flush()
     return 1 if writer.errors else 0
 

@@ -12,7 +12,7 @@ import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import ClassVar
 
 from rich.text import Text
@@ -25,12 +25,12 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui.domain import ConversationView, build_conversation
-from tui.formatting import format_timestamp_s, safe_text
+from tui.formatting import format_clock_s, safe_text
 from tui.screens.detail import SnapshotKey, SnapshotList, TurnDetailScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.help import HelpScreen, Section, key_rows
 from tui.screens.loading import LoadingScreen
-from tui.screens.main import NARROW_BELOW, MainScreen
+from tui.screens.main import MEDIUM_FROM, WIDE_FROM, MainScreen
 from tui.store.async_reader import AsyncReader
 from tui.store.errors import LockedError, StoreError
 from tui.store.models import ConversationSummary, OpenedDatabase, Progress, SnapshotDetail
@@ -41,6 +41,7 @@ from tui.widgets.timeline import TimelineTable
 Clock = Callable[[], float]
 FOLLOW_INTERVAL_S = 1.0
 PROGRESS_EVERY_S = 0.05
+LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
 
 
 # ---------------------------------------------------------------------------------------
@@ -141,10 +142,7 @@ class TurnsApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "turns-tui"
     ENABLE_COMMAND_PALETTE = True
-    HORIZONTAL_BREAKPOINTS = [
-        (0, "-narrow"),
-        (NARROW_BELOW, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM_FROM, "-medium"), (WIDE_FROM, "-wide")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit", id="app.quit"),
@@ -184,21 +182,46 @@ class TurnsApp(App[None]):
         self.data_version: int | None = None
         self.last_check: float | None = None
         self._follow_timer: Timer | None = None
+        self._loading_timer: Timer | None = None
+        self._last_step = ""
+        self._last_notice = ""
         self.open_timeout = BUSY_TIMEOUT_S  # how long to wait for another writer's lock
 
     # -- start -----------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        self.start_open()
+        self.start_open(loading_now=False)
 
-    def start_open(self) -> None:
-        """Show the loading screen and open the database in a thread."""
-        loading = LoadingScreen(self.label)
-        if isinstance(self.screen, (LoadingScreen, ErrorScreen)):
-            self.switch_screen(loading)
-        else:
-            self.push_screen(loading)
+    def start_open(self, *, loading_now: bool = True) -> None:
+        """Open the database in a thread; the loading screen shows if that takes a while."""
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        self._last_step = self._last_notice = ""
+        if loading_now:
+            self._show_loading()
+        else:  # a quick open goes straight to the main screen (one screen less to draw)
+            self._loading_timer = self.set_timer(LOADING_DELAY_S, self._show_loading)
         self.open_worker(self.read_only)
+
+    def _show_loading(self) -> None:
+        self._loading_timer = None
+        if self.opened is None and not isinstance(self.screen, LoadingScreen):
+            loading = LoadingScreen(self.label)
+            if self._last_step:
+                loading.show_step(self._last_step)
+            if self._last_notice:
+                loading.show_notice(self._last_notice)
+            self._show_screen(loading)
+
+    def _show_screen(self, screen: Screen[None]) -> Awaitable[object]:
+        """Replace the loading or error screen (or push the first screen)."""
+        if self._loading_timer is not None:
+            self._loading_timer.stop()
+            self._loading_timer = None
+        if isinstance(self.screen, (LoadingScreen, ErrorScreen)):
+            return self.switch_screen(screen)
+        return self.push_screen(screen)
 
     @work(thread=True, exclusive=True, group="db", exit_on_error=False, name="open database")
     def open_worker(self, read_only: bool) -> None:
@@ -228,24 +251,28 @@ class TurnsApp(App[None]):
         post(DatabaseOpened(opened))
 
     def on_open_progress(self, message: OpenProgress) -> None:
+        self._show_loading()  # a long step: show it now
         if isinstance(self.screen, LoadingScreen):
             self.screen.show_progress(message.step, message.done, message.total)
 
     def on_open_step(self, message: OpenStep) -> None:
+        self._last_step = message.step
         if isinstance(self.screen, LoadingScreen):
             self.screen.show_step(message.step)
 
     def on_open_notice(self, message: OpenNotice) -> None:
+        self._last_notice = message.text
+        self._show_loading()  # for example a wait for another writer's lock: say so now
         if isinstance(self.screen, LoadingScreen):
             self.screen.show_notice(message.text)
 
-    def on_database_opened(self, message: DatabaseOpened) -> None:
+    async def on_database_opened(self, message: DatabaseOpened) -> None:
         self.opened = opened = message.opened
         self.reader = AsyncReader(opened)
         self.main_screen = MainScreen(
             title=self._title(opened), banner=self._banner(opened), notice=self._notice(opened)
         )
-        self.switch_screen(self.main_screen)
+        await self._show_screen(self.main_screen)  # mounted before any result arrives
         self.load_conversations()
         if self.follow:
             self._start_follow()
@@ -404,9 +431,7 @@ class TurnsApp(App[None]):
             return
         text = Text("● follow", style="bold")
         if self.last_check is not None:
-            text.append(
-                f" · checked {format_timestamp_s(lambda: self.last_check or 0.0)}", style="dim"
-            )
+            text.append(f" · checked {format_clock_s(self.last_check)}", style="dim")
         self.main_screen.set_follow(text)
 
     def action_poll(self) -> None:
@@ -461,7 +486,7 @@ class TurnsApp(App[None]):
                 describe_error(error),
                 exit_code=1,
             )
-        self.switch_screen(screen)
+        self._show_screen(screen)
 
     def on_error_screen_quit(self, message: ErrorScreen.Quit) -> None:
         self.exit(return_code=message.exit_code)

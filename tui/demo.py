@@ -541,6 +541,7 @@ def build_demo_database(path: Path) -> Path:
     conn = sqlite3.connect(path, isolation_level=None)
     try:
         conn.execute("PRAGMA journal_mode=DELETE")
+        conn.execute("PRAGMA synchronous=OFF")  # a throwaway file: no need to wait for the disk
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute("BEGIN")
         for stmt in ERA2_SCHEMA + TIMELINE_SCHEMA:

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 
 __all__ = [
     "ELLIPSIS",
     "format_clock_ms",
     "format_datetime_ms",
-    "format_timestamp_s",
+    "format_clock_s",
     "safe_text",
     "short_id",
 ]
@@ -105,6 +104,6 @@ def format_clock_ms(ms: int) -> str:
         return f"{ms} ms"
 
 
-def format_timestamp_s(clock: Callable[[], float]) -> str:
-    """`HH:MM:SS` of the clock's now, in the local time zone."""
-    return time.strftime("%H:%M:%S", _local(clock()))
+def format_clock_s(seconds: float) -> str:
+    """`HH:MM:SS` of a time in seconds (for example the app clock's now), local zone."""
+    return time.strftime("%H:%M:%S", _local(seconds))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from textual.pilot import Pilot
@@ -21,7 +22,7 @@ def fixed_clock() -> float:
     return FIXED_NOW
 
 
-async def settle(pilot: Pilot[object]) -> None:
+async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no worker is pending or running and the message queues are drained."""
     app = pilot.app
     quiet = 0

@@ -9,7 +9,6 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
@@ -20,7 +19,6 @@ from tui.formatting import format_clock_ms, safe_text, short_id
 from tui.store.models import PhaseSnapshot, SnapshotDetail
 from tui.widgets.blocks import BlockView, metadata_summary, raw_metadata
 
-NARROW_BELOW = 120  # columns (the app's "-narrow" breakpoint)
 MAX_BLOCKS = 400  # a snapshot with more blocks shows its latest ones
 
 SnapshotKey = tuple[str, int]  # (phase, snapshot_created_at_ms)
@@ -135,13 +133,9 @@ class TurnDetailScreen(Screen[None]):
                     id="metadata-summary",
                 )
                 yield Static(Text(""), id="metadata-raw")
-        yield Footer()
-
-    def on_resize(self, event: Resize) -> None:
-        self.query_one(Footer).compact = event.size.width < NARROW_BELOW
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(Footer).compact = self.app.size.width < NARROW_BELOW
         self.query_one("#snapshots").border_title = Text("snapshots")
         self.query_one("#detail-scroll").border_title = Text("blocks")
         snapshots = self.query_one(SnapshotList)

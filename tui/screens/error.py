@@ -68,7 +68,7 @@ class ErrorScreen(Screen[None]):
                     yield Button("Retry read-only (o)", id="error-retry-ro", variant="primary")
                 yield Button("Retry (r)", id="error-retry")
                 yield Button("Quit (q)", id="error-quit", variant="error")
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self.query_one("#error-retry-ro" if self.locked else "#error-quit", Button).focus()

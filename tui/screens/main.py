@@ -20,12 +20,23 @@ from tui.domain import ConversationView
 from tui.formatting import safe_text
 from tui.screens.detail import TurnDetailScreen
 from tui.store.models import ConversationSummary
+from tui.widgets.cells import Density
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.current_runtime import CurrentRuntimePanel
 from tui.widgets.timeline import TimelineTable
 
-NARROW_BELOW = 120  # columns: hide the session column and the phase times below this
-# (the same width as the app's "-narrow" breakpoint class)
+# Terminal widths (columns) of the app's breakpoint classes -narrow / -medium / -wide.
+MEDIUM_FROM = 126  # below: no session / last activity in the list, no phase times
+WIDE_FROM = 150  # below: no inference column, anomalies as a count
+
+
+def density_for(width: int) -> Density:
+    """How many columns the tables show at this terminal width."""
+    if width >= WIDE_FROM:
+        return "wide"
+    return "medium" if width >= MEDIUM_FROM else "narrow"
+
+
 DEBOUNCE_ABOVE = 2000  # conversations: filter as you type below this, after a pause above
 DEBOUNCE_S = 0.15
 
@@ -61,6 +72,7 @@ class MainScreen(Screen[None]):
         self._follow_text = Text("")
         self._count_text = Text("")
         self._filter_timer: Timer | None = None
+        self._ready = False  # widgets composed (is_mounted is only set after on_mount)
 
     # -- layout ----------------------------------------------------------------------
 
@@ -82,22 +94,25 @@ class MainScreen(Screen[None]):
             yield CurrentRuntimePanel()
         with Vertical(id="timeline-pane"):
             yield TimelineTable()
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
+        self._ready = True
         self.query_one("#conversations-pane").border_title = Text("conversations")
         self.query_one("#timeline-pane").border_title = Text("phase timeline")
         self._apply_width(self.app.size.width)
+        self._refresh_title()
         self.query_one(ConversationTable).focus()
 
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
 
     def _apply_width(self, width: int) -> None:
-        compact = width < NARROW_BELOW
-        self.query_one(ConversationTable).set_compact(compact, keep=self.selected_conv_id)
-        self.query_one(TimelineTable).set_compact(compact)
-        self.query_one(Footer).compact = compact
+        density = density_for(width)
+        self.query_one(ConversationTable).set_compact(
+            density == "narrow", keep=self.selected_conv_id
+        )
+        self.query_one(TimelineTable).set_density(density)
 
     # -- state from the app ----------------------------------------------------------
 
@@ -139,6 +154,8 @@ class MainScreen(Screen[None]):
         self._refresh_title()
 
     def _refresh_title(self) -> None:
+        if not self._ready:
+            return  # on_mount shows it
         title = self._title.copy()
         if self._count_text.plain:
             title.append(" · ", style="dim")

@@ -245,7 +245,7 @@ def decode_metadata(text: str | None) -> dict[str, Any] | None:
     """
     if text is None or go_trim_space(text) == "":
         return {}
-    if _SURROGATE_HINT.search(text) is not None:
+    if (not text.isascii() or "\\u" in text) and _SURROGATE_HINT.search(text) is not None:
         text = _SURROGATE_FIX.sub(_fix_surrogate, text)
     try:
         if (

@@ -238,11 +238,16 @@ def check_path(path: str) -> int:
     page_count = int.from_bytes(header[28:32], "big")
     valid_for = int.from_bytes(header[92:96], "big")
     if page_count and change_counter == valid_for and st.st_size < page_count * page_size:
-        raise NotADatabaseError(
-            path,
-            f"truncated SQLite file ({st.st_size} bytes, header says "
-            f"{page_count * page_size}; quick_check: {quick_check(path)})",
-        )
+        # A live writer's checkpoint (or commit) writes page 1, with the new page count,
+        # before it extends the file: read without a lock, a healthy database can look
+        # truncated for a moment. SQLite's own check, under a read lock, decides.
+        found = quick_check(path)
+        if found != "ok":
+            raise NotADatabaseError(
+                path,
+                f"truncated SQLite file ({st.st_size} bytes, header says "
+                f"{page_count * page_size}; quick_check: {found})",
+            )
     return st.st_size
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Markdown, Static
+from textual.widgets import Static
 
 from tui.formatting import safe_text, short_id
 from tui.store.gojson import decode_metadata
@@ -102,6 +102,8 @@ class BlockView(Vertical):
             yield Static(line, classes="block-meta")
 
     def _text_body(self, text: str, *, markdown: bool = False, classes: str = "") -> ComposeResult:
+        from textual.widgets import Markdown  # markdown-it loads on the first detail screen
+
         if len(text) > TEXT_LIMIT:
             self.full_text = text
             preview = text[:TEXT_LIMIT]

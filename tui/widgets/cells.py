@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from rich.style import Style
-from rich.text import Text
+from rich.text import Span, Text
 
 from tui.domain import (
     DUPLICATE_INFERENCE,
@@ -25,6 +26,10 @@ from tui.domain import (
 )
 from tui.formatting import format_clock_ms, safe_text, short_id
 from tui.store.models import PhaseSnapshot
+
+Density = Literal["wide", "medium", "narrow"]
+
+TURN_ID_WIDTH: dict[Density, int] = {"wide": 14, "medium": 14, "narrow": 8}
 
 # Marks after a conversation's current runtime key: where the key comes from.
 SOURCE_MARKS: dict[RuntimeSource, str] = {
@@ -47,8 +52,8 @@ PRESENT = "✓"
 ANOMALY_SHORT: dict[str, str] = {
     UNKNOWN_RUNTIME: "unknown rt",
     NO_FINAL: "no final",
-    DUPLICATE_INFERENCE: "dup inference",
-    MALFORMED_METADATA: "bad metadata",
+    DUPLICATE_INFERENCE: "dup inf",
+    MALFORMED_METADATA: "bad meta",
 }
 
 PHASE_HEADERS: dict[str, tuple[str, str]] = {
@@ -98,10 +103,13 @@ def runtime_cell(view: TurnView, styles: TimelineStyles, width: int = 24) -> Tex
         return Text(UNKNOWN_MARK, style=styles.unknown, no_wrap=True)
     if view.runtime_switch and view.previous_runtime_key is not None:
         half = max((width - len(SWITCH_ARROW)) // 2, 4)
-        text = Text(safe_text(view.previous_runtime_key, half))
-        text.append(SWITCH_ARROW)
-        text.append(safe_text(key, half), style="bold")
-        return text
+        before = safe_text(view.previous_runtime_key, half) + SWITCH_ARROW
+        after = safe_text(key, half)
+        return Text(
+            before + after,
+            no_wrap=True,
+            spans=[Span(len(before), len(before) + len(after), "bold")],
+        )
     return Text(safe_text(key, width), no_wrap=True)
 
 
@@ -109,19 +117,16 @@ def phase_cell(
     phase: str, snapshots: Sequence[PhaseSnapshot], styles: TimelineStyles, *, compact: bool
 ) -> Text:
     """Presence of a phase: `✓ 09:00:01.840`, `✓×3 …` for repeats, `·` or `✗ missing`."""
-    mine = [s for s in snapshots if s.phase == phase]
-    if not mine:
+    times = [s.snapshot_created_at_ms for s in snapshots if s.phase == phase]
+    if not times:
         if phase == "final":
             return Text(MISSING_FINAL, style=styles.missing, no_wrap=True)
         return Text(ABSENT, style=styles.absent, no_wrap=True)
-    mark = PRESENT if len(mine) == 1 else f"{PRESENT}×{len(mine)}"
+    mark = PRESENT if len(times) == 1 else f"{PRESENT}×{len(times)}"
     if compact:
         return Text(mark, no_wrap=True)
-    first = min(s.snapshot_created_at_ms for s in mine)
-    text = Text(mark, no_wrap=True)
-    text.append(" ")
-    text.append(format_clock_ms(first), style="dim" if not compact else "")
-    return text
+    plain = f"{mark} {format_clock_ms(min(times))}"
+    return Text(plain, no_wrap=True, spans=[Span(len(mark) + 1, len(plain), "dim")])
 
 
 def anomalies_cell(anomalies: Sequence[str], styles: TimelineStyles, *, compact: bool) -> Text:
@@ -134,18 +139,25 @@ def anomalies_cell(anomalies: Sequence[str], styles: TimelineStyles, *, compact:
     return Text("⚠ " + ", ".join(labels), style=styles.anomaly, no_wrap=True)
 
 
-def timeline_row(view: TurnView, styles: TimelineStyles, *, compact: bool) -> list[Text]:
-    """All cells of one turn row; a switch row gets the switch style on every cell."""
+def timeline_row(
+    view: TurnView, styles: TimelineStyles, *, density: Density = "wide"
+) -> list[Text]:
+    """All cells of one turn row; a switch row gets the switch style on every cell.
+
+    ``wide`` has every column; ``medium`` drops the inference id and shows anomalies as a
+    count; ``narrow`` also drops the phase times.
+    """
     turn = view.turn
+    compact = density == "narrow"
     cells: list[Text] = [
         Text(f"{SWITCH_MARK if view.runtime_switch else ''}{view.number}", justify="right"),
-        id_cell(turn.turn_id, 12),
-        runtime_cell(view, styles),
+        id_cell(turn.turn_id, TURN_ID_WIDTH[density]),
+        runtime_cell(view, styles, 22),
     ]
-    if not compact:
-        cells.append(id_cell(turn.inference_id, 10) if turn.inference_id else Text(ABSENT))
+    if density == "wide":
+        cells.append(id_cell(turn.inference_id, 9) if turn.inference_id else Text(ABSENT))
     cells.extend(phase_cell(p, turn.snapshots, styles, compact=compact) for p in PHASES)
-    cells.append(anomalies_cell(view.anomalies, styles, compact=compact))
+    cells.append(anomalies_cell(view.anomalies, styles, compact=density != "wide"))
     if view.runtime_switch:
         for cell in cells:
             cell.style = styles.switch

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import ClassVar
 
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
-from textual.widgets import DataTable
-from textual.widgets.data_table import RowKey
 
 from tui.domain import count_switches, matches_filter, summary_current_runtime
 from tui.formatting import format_datetime_ms
 from tui.store.models import ConversationSummary
 from tui.widgets.cells import id_cell, runtime_label
+from tui.widgets.fixed_table import FixedWidthTable
 
 # Rows added before the first paint; the rest follow in small batches between which the
 # app repaints and handles keys, so 10,000 conversations never hold up the screen.
@@ -26,7 +24,7 @@ BATCH_GAP_S = 0.01
 def conversation_row(summary: ConversationSummary, *, compact: bool) -> list[Text]:
     """Cells of one conversation row."""
     switches = count_switches(summary.runtime_keys)
-    cells = [id_cell(summary.conv_id, 12)]
+    cells = [id_cell(summary.conv_id, 12 if compact else 14)]
     if not compact:
         cells.append(id_cell(summary.session_id, 10))
     cells.append(Text(str(summary.turn_count), justify="right"))
@@ -37,7 +35,7 @@ def conversation_row(summary: ConversationSummary, *, compact: bool) -> list[Tex
     return cells
 
 
-class ConversationTable(DataTable[Text]):
+class ConversationTable(FixedWidthTable):
     """`#conversations`: row keys are conversation ids; filled lazily in batches."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -100,24 +98,11 @@ class ConversationTable(DataTable[Text]):
 
     # -- rendering -------------------------------------------------------------------
 
-    def _update_dimensions(self, new_rows: Iterable[RowKey]) -> None:
-        # Every column has a fixed width and every row a height of 1, so measuring each
-        # new cell (DataTable's default, ~0.3 ms per row) is wasted work: with 10,000
-        # conversations it would hold the screen for seconds. Only the size changes.
-        if any(c.auto_width for c in self.columns.values()) or self._labelled_row_exists:
-            super()._update_dimensions(new_rows)
-            return
-        width = sum(c.get_render_width(self) for c in self.columns.values())
-        header = self.header_height if self.show_header else 0
-        self.virtual_size = Size(
-            width + self._row_label_column_width, self._total_row_height + header
-        )
-
     def _ensure_columns(self) -> None:
         if self._columns_compact == self.compact and self.columns:
             return
         self.clear(columns=True)
-        self.add_column("conversation", width=12, key="conv")
+        self.add_column("conversation", width=12 if self.compact else 14, key="conv")
         if not self.compact:
             self.add_column("session", width=10, key="session")
         self.add_column("turns", width=5, key="turns")

@@ -35,13 +35,6 @@ def split_lines(text: str, chunk: int = CHUNK) -> list[str]:
 class LargeText(ScrollView, can_focus=True):
     """Line-numbered, scrollable, read-only text of any size."""
 
-    DEFAULT_CSS = """
-    LargeText {
-        height: 24;
-        background: $surface;
-    }
-    """
-
     def __init__(self, text: str, *, classes: str = "") -> None:
         super().__init__(classes=classes)
         self.lines = split_lines(text)

@@ -7,10 +7,17 @@ from typing import ClassVar
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 from tui.domain import PHASES, ConversationView, TurnView
-from tui.widgets.cells import PHASE_HEADERS, TimelineStyles, timeline_row
+from tui.widgets.cells import (
+    PHASE_HEADERS,
+    TURN_ID_WIDTH,
+    Density,
+    TimelineStyles,
+    timeline_row,
+)
+from tui.widgets.fixed_table import FixedWidthTable
 
 ROW_KEY_SEP = "\x1f"
 
@@ -20,7 +27,7 @@ def turn_row_key(view: TurnView) -> str:
     return f"{view.turn.session_id}{ROW_KEY_SEP}{view.turn.turn_id}"
 
 
-class TimelineTable(DataTable[Text]):
+class TimelineTable(FixedWidthTable):
     """`#timeline`: the turns of the selected conversation in order."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {
@@ -46,27 +53,34 @@ class TimelineTable(DataTable[Text]):
             cursor_background_priority="css",
         )
         self.view: ConversationView | None = None
-        self.compact = False
+        self.density: Density = "wide"
         self._switch_rows: tuple[int, ...] = ()
         self._switch_row_set: frozenset[int] = frozenset()
-        self._columns_compact: bool | None = None
+        self._columns_density: Density | None = None
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._rebuild())
+        self.app.theme_changed_signal.subscribe(
+            self, lambda _theme: self._rebuild(self.current_turn_key())
+        )
 
     # -- state from the parent -------------------------------------------------------
 
-    def show(self, view: ConversationView | None, *, keep_cursor: bool = True) -> None:
-        """Show a conversation (or nothing), keeping the cursor on the same turn if asked."""
-        current = self.current_turn_key() if keep_cursor and self.view is not None else None
-        same_conv = view is not None and self.view is not None and view.conv_id == self.view.conv_id
-        self.view = view
-        self._rebuild(current if same_conv else None)
+    def show(self, view: ConversationView | None) -> None:
+        """Show a conversation (or nothing).
 
-    def set_compact(self, compact: bool) -> None:
-        """Narrow terminals: fewer columns, no phase times."""
-        if compact != self.compact:
-            self.compact = compact
+        Reloading the same conversation keeps the cursor on its turn, or on the newest turn
+        when it was there (so follow mode tails new turns); another one starts at its end.
+        """
+        same_conv = view is not None and self.view is not None and view.conv_id == self.view.conv_id
+        at_end = self.row_count > 0 and self.cursor_row >= self.row_count - 1
+        keep = self.current_turn_key() if same_conv and not at_end else None
+        self.view = view
+        self._rebuild(keep)
+
+    def set_density(self, density: Density) -> None:
+        """Fewer columns on narrower terminals (see `cells.timeline_row`)."""
+        if density != self.density:
+            self.density = density
             self._rebuild(self.current_turn_key())
 
     # -- queries ---------------------------------------------------------------------
@@ -92,7 +106,7 @@ class TimelineTable(DataTable[Text]):
             return None
         try:
             key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key
-        except Exception:  # noqa: BLE001 - no valid cursor
+        except CellDoesNotExist:
             return None
         return key.value
 
@@ -139,25 +153,25 @@ class TimelineTable(DataTable[Text]):
         )
 
     def _ensure_columns(self) -> None:
-        if self._columns_compact == self.compact and self.columns:
+        if self._columns_density == self.density and self.columns:
             return
         self.clear(columns=True)
-        compact = self.compact
+        density = self.density
+        compact = density == "narrow"
         self.add_column("#", width=4, key="number")
-        self.add_column("turn", width=12 if not compact else 8, key="turn")
-        self.add_column("runtime", width=24 if not compact else 21, key="runtime")
-        if not compact:
-            self.add_column("inference", width=10, key="inference")
+        self.add_column("turn", width=TURN_ID_WIDTH[density], key="turn")
+        self.add_column("runtime", width=22 if not compact else 21, key="runtime")
+        if density == "wide":
+            self.add_column("inference", width=9, key="inference")
         for phase in PHASES:
             wide, short = PHASE_HEADERS[phase]
             width = 16 if not compact else (9 if phase == "final" else 4)
-            if not compact and phase == "final":
-                width = 16
             self.add_column(short if compact else wide, width=width, key=phase)
-        self.add_column(
-            "anomalies" if not compact else "!", width=26 if not compact else 3, key="anomalies"
-        )
-        self._columns_compact = compact
+        if density == "wide":
+            self.add_column("anomalies", width=16, key="anomalies")
+        else:
+            self.add_column("!", width=3, key="anomalies")
+        self._columns_density = density
 
     def _rebuild(self, keep_key: str | None = None) -> None:
         if not self.is_mounted:
@@ -171,13 +185,10 @@ class TimelineTable(DataTable[Text]):
             return
         styles = self._styles()
         for turn in view.turns:
-            self.add_row(*timeline_row(turn, styles, compact=self.compact), key=turn_row_key(turn))
+            self.add_row(*timeline_row(turn, styles, density=self.density), key=turn_row_key(turn))
         self._switch_rows = view.switch_indexes
         self._switch_row_set = frozenset(view.switch_indexes)
-        if keep_key is not None and keep_key in self._row_locations_by_value():
+        if keep_key is not None and keep_key in self.rows:
             self.move_cursor(row=self.get_row_index(keep_key), animate=False)
         elif view.turns:
             self.move_cursor(row=len(view.turns) - 1, animate=False)
-
-    def _row_locations_by_value(self) -> set[str]:
-        return {k.value for k in self.rows if k.value is not None}
