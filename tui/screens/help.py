@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 from rich.console import Group, RenderableType
@@ -41,7 +42,9 @@ def key_rows(bindings: Sequence[BindingType], display: Callable[[Binding], str])
     rows: list[KeyRow] = []
     for b in bindings:
         if isinstance(b, Binding) and b.description:
-            rows.append((display(b), b.id or "", b.description))
+            keys = [k.strip() for k in b.key.split(",")] if not b.key_display else [b.key]
+            shown = " ".join(display(replace(b, key=k)) for k in keys)
+            rows.append((shown, b.id or "", b.description))
     return rows
 
 

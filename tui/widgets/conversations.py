@@ -41,6 +41,8 @@ class ConversationTable(FixedWidthTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="conversations.down"),
         Binding("k", "cursor_up", "Up", show=False, id="conversations.up"),
+        Binding("home,g", "scroll_top", "First row", show=False, id="conversations.first"),
+        Binding("end,G", "scroll_bottom", "Last row", show=False, id="conversations.last"),
         Binding("enter", "select_cursor", "Show timeline", show=False, id="conversations.open"),
     ]
 

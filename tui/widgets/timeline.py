@@ -41,6 +41,8 @@ class TimelineTable(FixedWidthTable):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "cursor_down", "Down", show=False, id="timeline.down"),
         Binding("k", "cursor_up", "Up", show=False, id="timeline.up"),
+        Binding("home,g", "scroll_top", "First row", show=False, id="timeline.first"),
+        Binding("end,G", "scroll_bottom", "Last row", show=False, id="timeline.last"),
         Binding("enter", "select_cursor", "Turn detail", id="timeline.open"),
     ]
 
