@@ -53,6 +53,9 @@ class _Run:
     legacy_normalized: int = 0
     legacy_unparsed: int = 0
     unparsed_examples: list[str] = field(default_factory=list)
+    # Unknown runtimes tallied by the turn backfill scan (None: not scanned).
+    unknown_no_key: int | None = None
+    unknown_malformed: int = 0
 
 
 def _noop_progress(_: Progress) -> None:
@@ -90,33 +93,56 @@ def backfill_values(
     return rk, inf
 
 
+def _selected_turn_rows(conn: sqlite3.Connection) -> tuple[tuple[str, ...], list[Any]]:
+    """Rows Go's backfill selects (a value exactly ''), keyed by rowid where there is one."""
+    where = "WHERE runtime_key = '' OR inference_id = ''"
+    cols = "runtime_key, inference_id, turn_metadata_json"
+    try:
+        return ("rowid",), conn.execute(f"SELECT rowid, {cols} FROM turns {where}").fetchall()
+    except sqlite3.OperationalError:  # a WITHOUT ROWID table from some other writer
+        key = ("conv_id", "session_id", "turn_id")
+        rows = conn.execute(f"SELECT {', '.join(key)}, {cols} FROM turns {where}").fetchall()
+        return key, rows
+
+
 def _compute_turn_backfill(
     conn: sqlite3.Connection, run: _Run, progress: ProgressFn
-) -> list[BackfillUpdate]:
-    rows = conn.execute(
-        "SELECT conv_id, session_id, turn_id, runtime_key, inference_id, turn_metadata_json "
-        "FROM turns WHERE runtime_key = '' OR inference_id = ''"
-    ).fetchall()
+) -> tuple[tuple[str, ...], list[BackfillUpdate]]:
+    """One pass over the selected rows: the updates, malformed rows, and unknown tallies."""
+    key_cols, rows = _selected_turn_rows(conn)
+    width = len(key_cols)
     updates: list[BackfillUpdate] = []
     total = len(rows)
-    for i, (conv, sess, turn, rk0, inf0, meta_json) in enumerate(rows):
+    no_key = 0
+    for i, row in enumerate(rows):
         if i % PROGRESS_EVERY == 0:
             progress(Progress("backfill", i, total))
+        rk0, inf0, meta_json = row[width:]
+        rk0 = rk0 if isinstance(rk0, str) else ""
+        inf0 = inf0 if isinstance(inf0, str) else ""
         meta = gojson.decode_metadata(meta_json if isinstance(meta_json, str) else None)
         if meta is None:
             run.malformed += 1
+            if not rk0.strip():
+                run.unknown_malformed += 1
             continue
-        rk0 = rk0 if isinstance(rk0, str) else ""
-        inf0 = inf0 if isinstance(inf0, str) else ""
         rk, inf = backfill_values(rk0, inf0, meta)
+        if not rk.strip():
+            no_key += 1
         if rk != rk0 or inf != inf0:
             updates.append(
                 BackfillUpdate(
-                    (conv, sess, turn), rk, inf, rk0 == "" and rk != "", inf0 == "" and inf != ""
+                    tuple(row[:width]), rk, inf, rk0 == "" and rk != "", inf0 == "" and inf != ""
                 )
             )
+    # Rows not selected (both values set) are unknown only when the key is blank spaces.
+    blank = conn.execute(
+        "SELECT COUNT(*) FROM turns WHERE runtime_key <> '' AND inference_id <> '' "
+        "AND TRIM(runtime_key) = ''"
+    ).fetchone()[0]
+    run.unknown_no_key = no_key + int(blank)
     progress(Progress("backfill", total, total))
-    return updates
+    return key_cols, updates
 
 
 def _metadata_from_yaml(payload: str) -> dict[str, Any] | None:
@@ -416,11 +442,11 @@ def _apply_backfill(
 def _backfill(
     conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn, write: bool
 ) -> None:
-    updates = _compute_turn_backfill(conn, run, progress)
+    key_cols, updates = _compute_turn_backfill(conn, run, progress)
     run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
     run.backfilled_inference_id += sum(u.inference_changed for u in updates)
     if updates and write:
-        _apply_backfill(conn, "turns", ("conv_id", "session_id", "turn_id"), updates)
+        _apply_backfill(conn, "turns", key_cols, updates)
         run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} turns")
         step("backfill")
     elif updates:
@@ -478,7 +504,17 @@ def _report(conn: sqlite3.Connection, run: _Run, applied: bool) -> MigrationRepo
     unknown = 0
     reasons: tuple[tuple[str, int], ...] = ()
     turns_cols = schema.table_columns(conn, "turns") if "turns" in tables else frozenset()
-    if {"runtime_key", "turn_metadata_json"} <= turns_cols and "payload" not in turns_cols:
+    if run.unknown_no_key is not None:
+        unknown = run.unknown_no_key + run.unknown_malformed
+        reasons = tuple(
+            (reason, n)
+            for reason, n in (
+                (REASON_NO_KEY, run.unknown_no_key),
+                (REASON_MALFORMED, run.unknown_malformed),
+            )
+            if n
+        )
+    elif {"runtime_key", "turn_metadata_json"} <= turns_cols and "payload" not in turns_cols:
         unknown, reasons = _unknown_reasons(conn, "turns")
     elif "geppetto_turns" in tables:
         unknown, reasons = _unknown_reasons(conn, "geppetto_turns")
@@ -542,38 +578,32 @@ def check_before_writing(conn: sqlite3.Connection, info: SchemaInfo) -> None:
             )
 
 
-def needs_migration(conn: sqlite3.Connection, info: SchemaInfo) -> bool:
-    """Cheap read-only probe: would `migrate` change anything?"""
+def probe(conn: sqlite3.Connection, info: SchemaInfo) -> MigrationReport | None:
+    """Read-only probe: None when `migrate` would change something, else the report of
+    the database as it is (nothing written; each selected row is decoded once)."""
+    run = _Run()
     if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
-        return False
+        return MigrationReport(applied=False, steps=())
     if info.legacy_table is not None:
-        return True
-    if info.has_geppetto:
-        if _compute_geppetto_backfill(conn, _Run(), _noop_progress):
-            return True
-        if info.era == Era.GEPPETTO:
-            return False
+        return None
+    if info.has_geppetto and _compute_geppetto_backfill(conn, run, _noop_progress):
+        return None
+    if info.era == Era.GEPPETTO:
+        return _report(conn, run, applied=False)
     if info.era != Era.GP26 or info.missing_indexes:
-        return True
+        return None
     if not {"blocks", "turn_block_membership"} <= info.tables:
-        return True
+        return None
     if not {c for c, _ in _ADDED_COLUMNS} <= info.turns_columns:
-        return True
+        return None
     zero = conn.execute(
         "SELECT 1 FROM turns WHERE NOT COALESCE(updated_at_ms, 0) > 0 LIMIT 1"
     ).fetchone()
     if zero is not None:
-        return True
-    return bool(_compute_turn_backfill(conn, _Run(), _noop_progress))
-
-
-def inspect(conn: sqlite3.Connection, info: SchemaInfo) -> MigrationReport:
-    """Report on a database that needs no migration (nothing written)."""
-    run = _Run()
-    if info.has_geppetto:
-        _compute_geppetto_backfill(conn, run, _noop_progress)
-    if info.era == Era.GP26:
-        _compute_turn_backfill(conn, run, _noop_progress)
+        return None
+    _, updates = _compute_turn_backfill(conn, run, _noop_progress)
+    if updates:
+        return None
     return _report(conn, run, applied=False)
 
 

@@ -319,8 +319,9 @@ def _migrate_file(
     try:
         info = _detect(conn, shown, check)
         try:
-            if not migration.needs_migration(conn, info):
-                return info, info, migration.inspect(conn, info), False
+            unchanged = migration.probe(conn, info)
+            if unchanged is not None:
+                return info, info, unchanged, False
             _begin_wait(conn, shown, notice, timeout)
             info = _detect(conn, shown, check)  # re-read under the writer's latest commit
             report = migration.migrate(
@@ -497,8 +498,9 @@ def open_database(
     )
 
 
-def _probe_read_only(path: str, timeout: float) -> tuple[SchemaInfo, bool] | None:
-    """(era info, needs migration) from a read-only connection; None when only a private
+def _probe_read_only(path: str, timeout: float) -> tuple[SchemaInfo, MigrationReport | None] | None:
+    """(era info, report when nothing needs migrating) from a read-only connection; None
+    when only a private
     copy of the files can be read without writing beside them (a hot journal; a WAL
     database in a read-only folder; a WAL database without its -wal file, where a
     read-only connection would leave an empty -wal and a -shm behind)."""
@@ -508,7 +510,7 @@ def _probe_read_only(path: str, timeout: float) -> tuple[SchemaInfo, bool] | Non
         conn = connect(path, "ro", timeout, lenient=True)
         try:
             info = _detect(conn, path, read_only=True)
-            return info, migration.needs_migration(conn, info)
+            return info, migration.probe(conn, info)
         finally:
             conn.close()
     except StoreError as exc:
@@ -532,16 +534,9 @@ def _open_copy(
     timeout: float,
 ) -> OpenedDatabase:
     probe = _probe_read_only(path, timeout)
-    if probe is not None and not probe[1]:
-        info = probe[0]
-        try:
-            conn = connect(path, "ro", timeout, lenient=True)
-            try:
-                report = migration.inspect(conn, info)
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise classify_error(path, exc, read_only=True) from None
+    ready = probe[1] if probe is not None else None
+    if probe is not None and ready is not None:
+        info, report = probe[0], ready
         notice(f"{printable(path)}: read-only mode; the file is never written")
         return OpenedDatabase(
             path,
@@ -582,15 +577,8 @@ def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, Mig
     if size == 0:
         return Era.EMPTY, MigrationReport(applied=False, steps=())
     probe = _probe_read_only(path, timeout)
-    if probe is not None and not probe[1]:
-        try:
-            conn = connect(path, "ro", timeout, lenient=True)
-            try:
-                return probe[0].era, migration.inspect(conn, probe[0])
-            finally:
-                conn.close()
-        except sqlite3.Error as exc:
-            raise classify_error(path, exc, read_only=True) from None
+    if probe is not None and probe[1] is not None:
+        return probe[0].era, probe[1]
     copy = make_private_copy(path, raw=probe is None)
     try:
         before, _, report, _ = _migrate_file(
