@@ -120,7 +120,9 @@ def _compute_turn_backfill(
         rk0, inf0, meta_json = row[width:]
         rk0 = rk0 if isinstance(rk0, str) else ""
         inf0 = inf0 if isinstance(inf0, str) else ""
-        meta = gojson.decode_metadata(meta_json if isinstance(meta_json, str) else None)
+        meta = gojson.decode_metadata(
+            meta_json if isinstance(meta_json, str) else None, float64=False
+        )
         if meta is None:
             run.malformed += 1
             if not rk0.strip():
