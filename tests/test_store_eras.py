@@ -298,3 +298,23 @@ def test_empty_file_is_an_empty_database(tmp_path: Path) -> None:
     assert doc["conversations"] == []
     assert doc["database"]["mode"] == "none"
     assert path.stat().st_size == 0
+
+
+def test_timeline_only_conversation_is_listed_with_zero_turns(tmp_path: Path) -> None:
+    path = b.build_era2(tmp_path / "t.db", b.standard_scenario())
+    rows = (*b.standard_timeline_rows(), ("conv-ghost", "sess-g", "research", 1_771_999_999_999))
+    timeline = b.build_timeline(tmp_path / "timeline.db", rows)
+    doc = dump(path, timeline_db=str(timeline))
+    first = doc["conversations"][0]
+    assert (first["conv_id"], first["session_id"], first["turns"]) == ("conv-ghost", "sess-g", [])
+    assert (first["current_runtime_key"], first["current_runtime_source"]) == (
+        "research",
+        "timeline",
+    )
+    opened = open_database(str(path), timeline_db=str(timeline))
+    reader = Reader(opened)
+    try:
+        one = build_dump(opened, reader, "conv-ghost")["conversations"]
+    finally:
+        reader.close()
+    assert [c["conv_id"] for c in one] == ["conv-ghost"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from tui.domain import ConversationView, build_conversation
@@ -57,15 +58,20 @@ def load_views(reader: Reader, conv_id: str | None = None) -> list[ConversationV
     """Conversation views, newest activity first; one conversation when `conv_id` is given."""
     if conv_id is not None:
         turns = reader.turns(conv_id)
-        if not turns:
-            return []
         timeline = reader.timeline((conv_id,)).get(conv_id)
-        return [build_conversation(conv_id, turns, timeline[0] if timeline else None)]
+        if not turns and timeline is None:
+            return []
+        view = build_conversation(conv_id, turns, timeline[0] if timeline else None)
+        if not turns and timeline is not None:
+            view = replace(view, session_id=timeline[1])
+        return [view]
     views = []
     for summary in reader.conversations():
         view = build_conversation(
             summary.conv_id, reader.turns(summary.conv_id), summary.timeline_runtime_key
         )
+        if not view.turns:
+            view = replace(view, session_id=summary.session_id)
         views.append(view)
     return views
 

@@ -140,6 +140,8 @@ class MainScreen(Screen[None]):
         """The turns of a conversation were loaded."""
         if view.conv_id != self.selected_conv_id:
             return  # the user moved on meanwhile
+        if not self.is_attached or not self.query(CurrentRuntimePanel):
+            return  # the screen is closing (the app quits while a load finishes)
         self.view = view
         self.current_runtime.show(view)
         self.timeline.show(view)

@@ -14,6 +14,7 @@ from tui.store.queries import (
     TIMELINE,
     Plan,
     Rows,
+    TimelineRow,
     conversations_plan,
     data_version_plan,
     read_error,
@@ -78,7 +79,7 @@ class AsyncReader:
             return []
         return await self.run(turns_plan(conv_id))
 
-    async def timeline(self, conv_ids: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    async def timeline(self, conv_ids: tuple[str, ...]) -> dict[str, TimelineRow]:
         """Timeline-store runtime and session for these conversations."""
         if self.opened.timeline_path is None:
             return {}

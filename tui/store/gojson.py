@@ -426,7 +426,6 @@ def _scalar_string(value: Any) -> str:
     return "" if s == "<nil>" else s
 
 
-
 def _probe(value: dict[str, Any]) -> Iterator[Any]:
     return (value[k] for k in _PROBE_KEYS if k in value)
 

@@ -85,23 +85,28 @@ def _turn_index_sql(source: Source) -> str:
     )
 
 
-def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, tuple[str, str]]]:
-    """Current runtime and session per conversation from the timeline store."""
+# A timeline-store row: (current runtime_key, session_id, last_activity_ms).
+TimelineRow = tuple[str, str, int]
+
+
+def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, TimelineRow]]:
+    """Current runtime, session and last activity per conversation from the timeline store."""
     if conv_ids is None:
         rows = yield (
             TIMELINE,
-            "SELECT conv_id, runtime_key, session_id FROM timeline_conversations",
+            "SELECT conv_id, runtime_key, session_id, last_activity_ms FROM timeline_conversations",
             (),
         )
     else:
         marks = ",".join("?" * len(conv_ids))
         rows = yield (
             TIMELINE,
-            f"SELECT conv_id, runtime_key, session_id FROM timeline_conversations "
+            f"SELECT conv_id, runtime_key, session_id, last_activity_ms "
+            f"FROM timeline_conversations "
             f"WHERE conv_id IN ({marks})",
             conv_ids,
         )
-    return {_text(c): (_text(rk), _text(s)) for c, rk, s in rows}
+    return {_text(c): (_text(rk), _text(s), _int(la)) for c, rk, s, la in rows}
 
 
 @dataclass(frozen=True)
@@ -128,9 +133,13 @@ def conversation_index_plan(source: Source) -> Plan[list[ConversationIndexRow]]:
 
 
 def summarize(
-    index: list[ConversationIndexRow], timeline: dict[str, tuple[str, str]]
+    index: list[ConversationIndexRow], timeline: dict[str, TimelineRow]
 ) -> list[ConversationSummary]:
-    """Group turn rows into conversation summaries, newest activity first."""
+    """Group turn rows into conversation summaries, newest activity first.
+
+    A conversation the timeline store knows but that has no turns (yet, or any more) is
+    listed too, with zero turns: it exists, and hiding it would hide a problem.
+    """
     groups: dict[str, list[ConversationIndexRow]] = {}
     for row in index:
         groups.setdefault(row.conv_id, []).append(row)
@@ -151,6 +160,18 @@ def summarize(
                 runtime_keys=tuple(r.runtime_key for r in turns),
             )
         )
+    for conv_id, (runtime_key, session_id, last_activity) in timeline.items():
+        if conv_id not in groups:
+            out.append(
+                ConversationSummary(
+                    conv_id=conv_id,
+                    session_id=session_id,
+                    turn_count=0,
+                    last_activity_ms=last_activity,
+                    latest_runtime_key="",
+                    timeline_runtime_key=runtime_key,
+                )
+            )
     out.sort(key=lambda c: (-c.last_activity_ms, c.conv_id))
     return out
 
@@ -159,7 +180,7 @@ def conversations_plan(with_timeline: bool) -> Plan[list[ConversationSummary]]:
     """All conversations with counts, last activity and runtimes, newest first."""
     source = yield from source_plan()
     index = yield from conversation_index_plan(source)
-    timeline: dict[str, tuple[str, str]] = {}
+    timeline: dict[str, TimelineRow] = {}
     if with_timeline:
         timeline = yield from timeline_plan()
     return summarize(index, timeline)
@@ -400,7 +421,7 @@ class Reader:
             return []
         return self.run(turns_plan(conv_id))
 
-    def timeline(self, conv_ids: tuple[str, ...]) -> dict[str, tuple[str, str]]:
+    def timeline(self, conv_ids: tuple[str, ...]) -> dict[str, TimelineRow]:
         """Timeline-store runtime and session for these conversations."""
         if self.opened.timeline_path is None:
             return {}
