@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -177,15 +176,7 @@ def test_locked_database_exit_4(tmp_path: Path) -> None:
     assert sha(path) == before
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads every file")
-def test_no_permission_exit_5(tmp_path: Path) -> None:
-    path = b.build_era2(tmp_path / "e2.db", b.standard_scenario())
-    path.chmod(0)
-    try:
-        res = run("dump", str(path))
-    finally:
-        path.chmod(0o644)
-    _one_line_error(res, path, 5)
+# No permission (exit 5) is covered in tests/test_reliability.py, as root too (setpriv).
 
 
 def test_headless_commands_do_not_import_textual() -> None:
