@@ -1041,6 +1041,9 @@ def main(argv: list[str] | None = None) -> int:
         "parts": args.parts,
         "quick": args.quick,
     }
+    # An installed package has its bytecode compiled; a PYTHONDONTWRITEBYTECODE
+    # environment (like this sandbox's) would otherwise recompile tui/ in every process.
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "tui")], check=False)
     m = res.info["machine"]
     print(
         f"machine: nproc={m['nproc']} python={m['python']} sqlite={m['sqlite']} "
