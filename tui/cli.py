@@ -6,7 +6,6 @@ The headless commands never import textual, so they start fast.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from typing import NoReturn
@@ -86,6 +85,8 @@ def cmd_dump(argv: Sequence[str]) -> int:
             reader.close()
     except StoreError as exc:
         return _fail(exc)
+    import json
+
     json.dump(out, sys.stdout, ensure_ascii=True, indent=None)
     sys.stdout.write("\n")
     return 0
@@ -146,6 +147,8 @@ def cmd_migrate(argv: Sequence[str]) -> int:
     except StoreError as exc:
         return _fail(exc)
     if args.json:
+        import json
+
         from tui.dump import migration_json
 
         json.dump(

@@ -464,11 +464,24 @@ def extract_runtime_key(meta: dict[str, Any]) -> str:
     Strings are TrimSpace'd, maps probed (runtime_key, key, slug, profile, profile_key,
     inference_id; recursively), other values ``fmt.Sprint``-ed; null gives nothing.
     """
+    # Fast path for the canonical shapes (same result as the general rule below).
+    value = meta.get(RUNTIME_KEYS[0])
+    if type(value) is dict:
+        value = value.get(_PROBE_KEYS[0])
+    if type(value) is str:
+        trimmed = value.strip(_GO_SPACE_CHARS)
+        if trimmed:
+            return trimmed
     return _first(meta, RUNTIME_KEYS)
 
 
 def extract_inference_id(meta: dict[str, Any]) -> str:
     """Backfilled ``inference_id``: first non-empty of geppetto.inference_id@v1, inference_id."""
+    value = meta.get(INFERENCE_KEYS[0])
+    if type(value) is str:  # fast path for the canonical shape
+        trimmed = value.strip(_GO_SPACE_CHARS)
+        if trimmed:
+            return trimmed
     return _first(meta, INFERENCE_KEYS)
 
 

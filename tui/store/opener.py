@@ -10,13 +10,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import os
-import shutil
 import sqlite3
-import tempfile
 import time
-import urllib.parse
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 from tui.store import migrate as migration
 from tui.store import schema
@@ -40,17 +36,41 @@ StepFn = Callable[[str], None]
 _private_copies: list[str] = []
 
 
+def _rmtree(folder: str) -> None:
+    import shutil  # lazily: only private copies need it
+
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def _copyfile(source: str, target: str) -> None:
+    import shutil
+
+    shutil.copyfile(source, target)
+
+
 def _cleanup_copies() -> None:
     for folder in _private_copies:
-        shutil.rmtree(folder, ignore_errors=True)
+        _rmtree(folder)
 
 
 atexit.register(_cleanup_copies)
 
 
+_URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._~-")
+
+
+def _uri_quote(path: str) -> str:
+    """Percent-encode a path for a SQLite URI (like urllib's quote(safe="/"), without
+    importing urllib; undecodable file-name bytes kept via surrogateescape)."""
+    return "".join(
+        c if c in _URI_SAFE else "".join(f"%{b:02X}" for b in c.encode("utf-8", "surrogateescape"))
+        for c in path
+    )
+
+
 def sqlite_uri(path: str, mode: str) -> str:
     """A `file:` URI that opens `path` with `mode` (ro or rw) and never creates it."""
-    quoted = urllib.parse.quote(os.path.abspath(path))
+    quoted = _uri_quote(os.path.abspath(path))
     return f"file:{quoted}?mode={mode}"
 
 
@@ -371,7 +391,7 @@ def _raw_private_copy(path: str, target: str) -> None:
     _copy_database_bytes(path, target)
     for suffix in _SIDE_FILES:  # SQLite takes no POSIX lock on these
         if os.path.exists(path + suffix):
-            shutil.copyfile(path + suffix, target + suffix)
+            _copyfile(path + suffix, target + suffix)
     try:
         conn = sqlite3.connect(target, isolation_level=None)
         try:
@@ -388,9 +408,11 @@ def make_private_copy(path: str, *, raw: bool = False) -> str:
     SQLite's backup API copies what a reader sees; when a read-only open is impossible
     (`raw`, or the backup fails that way) the files are copied and recovered in the copy.
     """
+    import tempfile  # only copies need it: keep the CLI's start-up light
+
     folder = tempfile.mkdtemp(prefix="turns-tui-")
     _private_copies.append(folder)
-    target = os.path.join(folder, Path(path).name or "copy.sqlite")
+    target = os.path.join(folder, os.path.basename(path) or "copy.sqlite")
     if raw:
         _raw_private_copy(path, target)
         return target
@@ -417,7 +439,7 @@ def make_private_copy(path: str, *, raw: bool = False) -> str:
 def discard_copy(opened: OpenedDatabase) -> None:
     """Remove the private copy of a database opened in copy mode."""
     if opened.mode == "copy":
-        shutil.rmtree(os.path.dirname(opened.read_path), ignore_errors=True)
+        _rmtree(os.path.dirname(opened.read_path))
 
 
 def _timeline_path(timeline_db: str | None, read_path: str, info: SchemaInfo) -> str | None:
@@ -591,5 +613,5 @@ def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, Mig
             name=path,
         )
     finally:
-        shutil.rmtree(os.path.dirname(copy), ignore_errors=True)
+        _rmtree(os.path.dirname(copy))
     return before.era, report
