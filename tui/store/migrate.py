@@ -441,18 +441,14 @@ def _apply_backfill(
     )
 
 
-def _backfill(
-    conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn, write: bool
-) -> None:
+def _backfill(conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn) -> None:
     key_cols, updates = _compute_turn_backfill(conn, run, progress)
     run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
     run.backfilled_inference_id += sum(u.inference_changed for u in updates)
-    if updates and write:
+    if updates:
         _apply_backfill(conn, "turns", key_cols, updates)
         run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} turns")
         step("backfill")
-    elif updates:
-        run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} turns")
 
 
 def _create_indexes(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
@@ -487,17 +483,16 @@ def _unknown_reasons(
 
 
 def _geppetto_steps(
-    conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn, write: bool
+    conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn
 ) -> None:
     updates = _compute_geppetto_backfill(conn, run, progress)
     run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
     run.backfilled_inference_id += sum(u.inference_changed for u in updates)
     if updates:
-        if write:
-            _apply_backfill(
-                conn, "geppetto_turns", ("conv_id", "session_id", "turn_id", "phase"), updates
-            )
-            step("backfill geppetto_turns")
+        _apply_backfill(
+            conn, "geppetto_turns", ("conv_id", "session_id", "turn_id", "phase"), updates
+        )
+        step("backfill geppetto_turns")
         run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} geppetto_turns rows")
 
 
@@ -541,7 +536,7 @@ def _run_steps(
     if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
         return
     if info.has_geppetto:
-        _geppetto_steps(conn, run, progress, step, write=True)
+        _geppetto_steps(conn, run, progress, step)
     if info.era == Era.GEPPETTO:
         return
     legacy_table = info.legacy_table
@@ -553,7 +548,7 @@ def _run_steps(
         _normalize_legacy(conn, info, legacy_table, run, progress)
         step("normalise legacy snapshots")
     _repair_updated_at(conn, run, step)
-    _backfill(conn, run, progress, step, write=True)
+    _backfill(conn, run, progress, step)
     _create_indexes(conn, run, step)
 
 
