@@ -11,7 +11,7 @@ from rich.style import Style
 from tests.snapshot_apps.support import pin_utc
 from tui.domain import NO_FINAL, UNKNOWN_RUNTIME, TurnView
 from tui.formatting import format_clock_ms, format_datetime_ms, safe_text, short_id
-from tui.store.models import PhaseSnapshot, TurnRecord
+from tui.store.records import PhaseSnapshot, TurnRecord
 from tui.widgets.cells import TimelineStyles, phase_cell, runtime_cell, timeline_row
 
 STYLES = TimelineStyles(

@@ -7,7 +7,7 @@ import time
 from textual.app import App, ComposeResult
 
 from tests.snapshot_apps.support import settle
-from tui.store.models import ConversationSummary
+from tui.store.records import ConversationSummary
 from tui.widgets.conversations import FIRST_BATCH, ConversationTable
 from tui.widgets.large_text import CHUNK, LargeText, split_lines
 

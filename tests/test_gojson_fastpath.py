@@ -106,3 +106,27 @@ def test_fast_path_equals_exact_path(text: str) -> None:
 def test_number_values_print_as_float64_on_both_paths() -> None:
     text = '{"runtime": 1000000, "inference_id": -0}'
     assert decide(text, fast=True) == decide(text, fast=False) == (True, "1e+06", "-0")
+
+
+def decide_bytes(raw: bytes, fast: bool) -> tuple[bool, str, str]:
+    gojson.FAST_DECODE = fast
+    try:
+        meta = gojson.decode_metadata(raw, float64=False)
+    finally:
+        gojson.FAST_DECODE = True
+    if meta is None:
+        return False, "", ""
+    return True, gojson.extract_runtime_key(meta), gojson.extract_inference_id(meta)
+
+
+@settings(max_examples=400, deadline=None)
+@given(documents(), st.sampled_from([b"", b"\xff", b"\xc3", b"\xed\xa0\x80"]))
+def test_bytes_input_equals_text_input(text: str, junk: bytes) -> None:
+    """The backfill reads metadata as raw bytes: same decisions, invalid UTF-8 included."""
+    raw = text.encode("utf-8", "surrogatepass")
+    if junk:
+        raw = raw.replace(b'"x"', b'"x' + junk + b'"', 1)
+    exact = decide_bytes(raw, fast=False)
+    assert decide_bytes(raw, fast=True) == exact
+    if not junk:
+        assert exact == decide(raw.decode("utf-8", "surrogateescape"), fast=False)

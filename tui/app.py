@@ -33,8 +33,9 @@ from tui.screens.loading import LoadingScreen
 from tui.screens.main import MEDIUM_FROM, WIDE_FROM, MainScreen
 from tui.store.async_reader import AsyncReader
 from tui.store.errors import LockedError, StoreError
-from tui.store.models import ConversationSummary, OpenedDatabase, Progress, SnapshotDetail
+from tui.store.models import OpenedDatabase, Progress
 from tui.store.opener import BUSY_TIMEOUT_S, open_database
+from tui.store.records import ConversationSummary, SnapshotDetail
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.timeline import TimelineTable
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from tui.store.gojson import decode_metadata
-from tui.store.models import ConversationSummary, TurnRecord
+from tui.store.records import ConversationSummary, TurnRecord
 
 PHASES: tuple[str, ...] = ("pre_inference", "post_inference", "post_tools", "final")
 

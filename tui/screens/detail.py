@@ -16,7 +16,7 @@ from textual.widgets.option_list import Option
 
 from tui.domain import ANOMALY_LABELS, ConversationView, TurnView
 from tui.formatting import format_clock_ms, safe_text, short_id
-from tui.store.models import PhaseSnapshot, SnapshotDetail
+from tui.store.records import PhaseSnapshot, SnapshotDetail
 from tui.widgets.blocks import BlockView, metadata_summary, raw_metadata
 
 MAX_BLOCKS = 400  # a snapshot with more blocks shows its latest ones

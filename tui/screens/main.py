@@ -19,7 +19,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from tui.domain import ConversationView
 from tui.formatting import safe_text
 from tui.screens.detail import TurnDetailScreen
-from tui.store.models import ConversationSummary
+from tui.store.records import ConversationSummary
 from tui.widgets.cells import Density
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.current_runtime import CurrentRuntimePanel

@@ -7,7 +7,7 @@ from typing import TypeVar
 
 import aiosqlite
 
-from tui.store.models import ConversationSummary, Era, OpenedDatabase, SnapshotDetail, TurnRecord
+from tui.store.models import Era, OpenedDatabase
 from tui.store.opener import is_decode_error, lenient_text, sqlite_uri
 from tui.store.queries import (
     MAIN,
@@ -22,6 +22,7 @@ from tui.store.queries import (
     timeline_plan,
     turns_plan,
 )
+from tui.store.records import ConversationSummary, SnapshotDetail, TurnRecord
 
 T = TypeVar("T")
 

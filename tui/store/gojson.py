@@ -240,7 +240,7 @@ def _read_key(text: str, idx: int, frame: list[Any]) -> int:
 FAST_DECODE = True
 
 
-def decode_metadata(text: str | None, *, float64: bool = True) -> dict[str, Any] | None:
+def decode_metadata(text: str | bytes | None, *, float64: bool = True) -> dict[str, Any] | None:
     """Decode turn metadata JSON exactly as pinocchio's ``parseJSONObject`` does.
 
     Returns ``{}`` for ``None``/blank text (Go ``strings.TrimSpace``) and for ``null``; the
@@ -251,9 +251,20 @@ def decode_metadata(text: str | None, *, float64: bool = True) -> dict[str, Any]
     With ``float64=False`` integers may come back as ``int`` (the extraction rules below
     still treat them as float64); that lets orjson decide most texts, three times faster.
 
-    If the text comes from bytes, decode them with ``errors="surrogateescape"`` so each
-    invalid UTF-8 byte becomes one U+FFFD, as in Go.
+    Raw UTF-8 bytes are accepted (the backfill reads them so): each invalid UTF-8 byte
+    becomes one U+FFFD, as in Go.
     """
+    if isinstance(text, bytes):
+        if not float64 and FAST_DECODE and b"-0" not in text:
+            try:  # orjson reads bytes directly, and refuses invalid UTF-8
+                fast = orjson.loads(text)
+            except (orjson.JSONDecodeError, ValueError, TypeError, RecursionError):
+                pass
+            else:
+                if fast is None:
+                    return {}
+                return fast if isinstance(fast, dict) else None
+        text = text.decode("utf-8", "surrogateescape")
     if text is None or go_trim_space(text) == "":
         return {}
     if not float64 and FAST_DECODE and "-0" not in text:

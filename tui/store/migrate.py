@@ -17,7 +17,6 @@ from typing import Any
 from tui.store import gojson, schema
 from tui.store.errors import printable
 from tui.store.models import Era, MigrationReport, Progress, SchemaInfo
-from tui.store.payload import ParsedTurn, PayloadError, parse_turn_yaml
 
 ProgressFn = Callable[[Progress], None]
 StepFn = Callable[[str], None]
@@ -93,16 +92,28 @@ def backfill_values(
     return rk, inf
 
 
+def _as_text(value: Any) -> str:
+    """A TEXT value read as bytes or str (invalid UTF-8 shown as U+FFFD)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ""
+
+
 def _selected_turn_rows(conn: sqlite3.Connection) -> tuple[tuple[str, ...], list[Any]]:
     """Rows Go's backfill selects (a value exactly ''), keyed by rowid where there is one."""
     where = "WHERE runtime_key = '' OR inference_id = ''"
     cols = "runtime_key, inference_id, turn_metadata_json"
+    factory = conn.text_factory
+    conn.text_factory = bytes  # the metadata goes to orjson as raw UTF-8: no str decoding
     try:
         return ("rowid",), conn.execute(f"SELECT rowid, {cols} FROM turns {where}").fetchall()
     except sqlite3.OperationalError:  # a WITHOUT ROWID table from some other writer
+        conn.text_factory = factory  # its key columns go back into an UPDATE as text
         key = ("conv_id", "session_id", "turn_id")
         rows = conn.execute(f"SELECT {', '.join(key)}, {cols} FROM turns {where}").fetchall()
         return key, rows
+    finally:
+        conn.text_factory = factory
 
 
 def _compute_turn_backfill(
@@ -118,10 +129,10 @@ def _compute_turn_backfill(
         if i % PROGRESS_EVERY == 0:
             progress(Progress("backfill", i, total))
         rk0, inf0, meta_json = row[width:]
-        rk0 = rk0 if isinstance(rk0, str) else ""
-        inf0 = inf0 if isinstance(inf0, str) else ""
+        rk0 = _as_text(rk0)
+        inf0 = _as_text(inf0)
         meta = gojson.decode_metadata(
-            meta_json if isinstance(meta_json, str) else None, float64=False
+            meta_json if isinstance(meta_json, str | bytes) else None, float64=False
         )
         if meta is None:
             run.malformed += 1
@@ -149,6 +160,8 @@ def _compute_turn_backfill(
 
 def _metadata_from_yaml(payload: str) -> dict[str, Any] | None:
     """Turn metadata of a YAML payload as Go's JSON decoder would see it."""
+    from tui.store.payload import PayloadError, parse_turn_yaml  # only YAML eras need it
+
     try:
         turn = parse_turn_yaml(payload)
         return gojson.decode_metadata(gojson.go_json_marshal(turn.metadata))
@@ -295,6 +308,8 @@ def _normalize_legacy(
     progress: ProgressFn,
 ) -> None:
     """Parse pending legacy rows and write them into the normalised tables (batched)."""
+    from tui.store.payload import PayloadError, parse_turn_yaml  # only YAML eras need it
+
     assert info.legacy_session_column is not None
     legacy_cols = schema.table_columns(conn, table)
     rows = _pending_legacy_rows(conn, table, info.legacy_session_column, legacy_cols)
@@ -307,7 +322,7 @@ def _normalize_legacy(
         if i % PROGRESS_EVERY == 0:
             progress(Progress("normalise legacy snapshots", i, total))
         try:
-            turn: ParsedTurn = parse_turn_yaml(row.payload)
+            turn = parse_turn_yaml(row.payload)
             meta_json = _json_object(turn.metadata)
             data_json = _json_object(turn.data)
         except (PayloadError, ValueError, TypeError) as exc:

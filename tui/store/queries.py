@@ -14,17 +14,10 @@ from typing import Any, TypeVar
 
 from tui.store import schema
 from tui.store.errors import StoreError
-from tui.store.models import (
-    Block,
-    ConversationSummary,
-    Era,
-    OpenedDatabase,
-    PhaseSnapshot,
-    SnapshotDetail,
-    TurnRecord,
-)
+from tui.store.models import Era, OpenedDatabase
 from tui.store.opener import classify_error, connect, is_decode_error, lenient_text
 from tui.store.payload import PayloadError, parse_turn_yaml
+from tui.store.records import Block, ConversationSummary, PhaseSnapshot, SnapshotDetail, TurnRecord
 
 MAIN = "main"
 TIMELINE = "timeline"

@@ -20,7 +20,7 @@ from textual.widgets import Static
 
 from tui.formatting import safe_text, short_id
 from tui.store.gojson import decode_metadata
-from tui.store.models import Block
+from tui.store.records import Block
 from tui.widgets.large_text import LargeText
 
 TEXT_LIMIT = 20_000

@@ -25,7 +25,7 @@ from tui.domain import (
     is_unknown,
 )
 from tui.formatting import format_clock_ms, safe_text, short_id
-from tui.store.models import PhaseSnapshot
+from tui.store.records import PhaseSnapshot
 
 Density = Literal["wide", "medium", "narrow"]
 

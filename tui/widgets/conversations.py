@@ -10,7 +10,7 @@ from textual.binding import Binding, BindingType
 
 from tui.domain import count_switches, matches_filter, summary_current_runtime
 from tui.formatting import format_datetime_ms
-from tui.store.models import ConversationSummary
+from tui.store.records import ConversationSummary
 from tui.widgets.cells import id_cell, runtime_label
 from tui.widgets.fixed_table import FixedWidthTable
 
