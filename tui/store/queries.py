@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Generator
 from dataclasses import dataclass
+from itertools import groupby
+from operator import itemgetter
 from typing import Any, TypeVar
 
 from tui.store import schema
@@ -69,12 +71,13 @@ def _int(value: Any) -> int:
 def _turn_index_sql(source: Source) -> str:
     if source.kind == "geppetto":
         return """SELECT conv_id, session_id, turn_id,
-                         COALESCE(MAX(CASE WHEN runtime_key <> '' THEN runtime_key END), ''),
-                         MIN(created_at_ms), MAX(created_at_ms)
+                         COALESCE(MAX(CASE WHEN runtime_key <> '' THEN runtime_key END), '')
+                           AS rk,
+                         MIN(created_at_ms) AS created, MAX(created_at_ms) AS updated
                   FROM geppetto_turns GROUP BY conv_id, session_id, turn_id"""
     return (
-        "SELECT conv_id, session_id, turn_id, runtime_key, turn_created_at_ms, updated_at_ms "
-        "FROM turns"
+        "SELECT conv_id, session_id, turn_id, runtime_key AS rk, "
+        "turn_created_at_ms AS created, updated_at_ms AS updated FROM turns"
     )
 
 
@@ -102,59 +105,55 @@ def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, Tim
     return {_text(c): (_text(rk), _text(s), _int(la)) for c, rk, s, la in rows}
 
 
-@dataclass(frozen=True)
-class ConversationIndexRow:
-    """One turn of the conversation index (the list pane needs only these fields)."""
-
-    conv_id: str
-    session_id: str
-    turn_id: str
-    runtime_key: str
-    turn_created_at_ms: int
-    updated_at_ms: int
+# One turn of the conversation index: (conv_id, session_id, turn_id, runtime_key,
+# turn_created_at_ms, updated_at_ms), typed by SQL and ordered by conversation, then turn
+# order, so 10,000 conversations are grouped without per-row Python objects.
+IndexRow = tuple[str, str, str, str, int, int]
 
 
-def conversation_index_plan(source: Source) -> Plan[list[ConversationIndexRow]]:
+def conversation_index_plan(source: Source) -> Plan[list[IndexRow]]:
     """Every turn's ids, runtime and times, for building the conversation list."""
     if source.kind == "none":
         return []
-    rows = yield (MAIN, _turn_index_sql(source), ())
-    return [
-        ConversationIndexRow(_text(c), _text(s), _text(t), _text(rk), _int(ca), _int(ua))
-        for c, s, t, rk, ca, ua in rows
-    ]
+    rows = yield (
+        MAIN,
+        f"""SELECT CAST(conv_id AS TEXT), COALESCE(CAST(session_id AS TEXT), ''),
+                   COALESCE(CAST(turn_id AS TEXT), ''), COALESCE(CAST(rk AS TEXT), ''),
+                   COALESCE(CAST(created AS INTEGER), 0), COALESCE(CAST(updated AS INTEGER), 0)
+            FROM ({_turn_index_sql(source)}) WHERE conv_id IS NOT NULL
+            ORDER BY 1, 5, 3""",
+        (),
+    )
+    return rows
 
 
-def summarize(
-    index: list[ConversationIndexRow], timeline: dict[str, TimelineRow]
-) -> list[ConversationSummary]:
-    """Group turn rows into conversation summaries, newest activity first.
+def summarize(index: list[IndexRow], timeline: dict[str, TimelineRow]) -> list[ConversationSummary]:
+    """Group turn rows (ordered by conversation and turn) into summaries, newest first.
 
     A conversation the timeline store knows but that has no turns (yet, or any more) is
     listed too, with zero turns: it exists, and hiding it would hide a problem.
     """
-    groups: dict[str, list[ConversationIndexRow]] = {}
-    for row in index:
-        groups.setdefault(row.conv_id, []).append(row)
     out: list[ConversationSummary] = []
-    for conv_id, turns in groups.items():
-        turns.sort(key=lambda r: (r.turn_created_at_ms, r.turn_id))
-        latest = max(turns, key=lambda r: (r.updated_at_ms, r.turn_created_at_ms, r.turn_id))
-        keyed = [r.runtime_key for r in turns if r.runtime_key.strip()]
+    seen: set[str] = set()
+    for conv_id, group in groupby(index, key=itemgetter(0)):
+        turns = list(group)
+        seen.add(conv_id)
+        keys = tuple(r[3] for r in turns)
+        latest = max(turns, key=_activity)
         tl = timeline.get(conv_id)
         out.append(
             ConversationSummary(
                 conv_id=conv_id,
-                session_id=latest.session_id,
+                session_id=latest[1],
                 turn_count=len(turns),
-                last_activity_ms=max(r.updated_at_ms for r in turns),
-                latest_runtime_key=keyed[-1] if keyed else "",
+                last_activity_ms=latest[5],
+                latest_runtime_key=next((k for k in reversed(keys) if k.strip()), ""),
                 timeline_runtime_key=tl[0] if tl else None,
-                runtime_keys=tuple(r.runtime_key for r in turns),
+                runtime_keys=keys,
             )
         )
     for conv_id, (runtime_key, session_id, last_activity) in timeline.items():
-        if conv_id not in groups:
+        if conv_id not in seen:
             out.append(
                 ConversationSummary(
                     conv_id=conv_id,
@@ -167,6 +166,10 @@ def summarize(
             )
     out.sort(key=lambda c: (-c.last_activity_ms, c.conv_id))
     return out
+
+
+def _activity(row: IndexRow) -> tuple[int, int, str]:
+    return row[5], row[4], row[2]
 
 
 def conversations_plan(with_timeline: bool) -> Plan[list[ConversationSummary]]:
