@@ -45,6 +45,7 @@ __all__ = [
     "go_json_marshal",
     "go_sprint",
     "go_trim_space",
+    "marshal_object",
 ]
 
 #: encoding/json's scanner limit: error as soon as more than this many ``[``/``{`` are open.
@@ -680,6 +681,11 @@ def canonical_block_material(
         + _marshal(metadata if metadata is not None else {}, normalize=True)
         + "}"
     )
+
+
+def marshal_object(value: dict[str, Any]) -> str:
+    """Go's ``marshalJSONObject``: ``{}`` for an empty map, else ``go_json_marshal``."""
+    return go_json_marshal(value) if value else "{}"
 
 
 def canonical_block_hash(

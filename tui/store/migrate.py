@@ -250,10 +250,6 @@ def _pending_legacy_rows(
     return out
 
 
-def _json_object(value: dict[str, Any]) -> str:
-    return gojson.go_json_marshal(value) if value else "{}"
-
-
 def _normalize_block_id(block_id: str, turn_id: str, ordinal: int) -> str:
     bid = gojson.go_trim_space(block_id)
     return bid if bid else f"{gojson.go_trim_space(turn_id)}#{ordinal}"
@@ -323,8 +319,8 @@ def _normalize_legacy(
             progress(Progress("normalise legacy snapshots", i, total))
         try:
             turn = parse_turn_yaml(row.payload)
-            meta_json = _json_object(turn.metadata)
-            data_json = _json_object(turn.data)
+            meta_json = gojson.marshal_object(turn.metadata)
+            data_json = gojson.marshal_object(turn.data)
         except (PayloadError, ValueError, TypeError) as exc:
             run.legacy_unparsed += 1
             if len(run.unparsed_examples) < 5:
@@ -366,8 +362,8 @@ def _normalize_legacy(
                     content_hash,
                     gojson.go_trim_space(block.kind),
                     gojson.go_trim_space(block.role),
-                    _json_object(block.payload),
-                    _json_object(block.metadata),
+                    gojson.marshal_object(block.payload),
+                    gojson.marshal_object(block.metadata),
                     row.created_at_ms,
                 )
             )
@@ -475,26 +471,15 @@ def _create_indexes(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
     step("create indexes")
 
 
-def _unknown_reasons(
-    conn: sqlite3.Connection, table: str
-) -> tuple[int, tuple[tuple[str, int], ...]]:
-    col = "turn_metadata_json" if table == "turns" else "payload"
-    rows = conn.execute(f"SELECT {col} FROM {table} WHERE TRIM(runtime_key) = ''").fetchall()
-    malformed = 0
-    for (text,) in rows:
-        meta = (
-            gojson.decode_metadata(text if isinstance(text, str) else None)
-            if table == "turns"
-            else _metadata_from_yaml(text if isinstance(text, str) else "")
-        )
-        if meta is None:
-            malformed += 1
-    reasons: list[tuple[str, int]] = []
-    if len(rows) - malformed:
-        reasons.append((REASON_NO_KEY, len(rows) - malformed))
-    if malformed:
-        reasons.append((REASON_MALFORMED, malformed))
-    return len(rows), tuple(reasons)
+def _geppetto_unknown(conn: sqlite3.Connection) -> tuple[int, int]:
+    """(rows of unknown runtime, of which malformed) in geppetto_turns."""
+    rows = conn.execute(
+        "SELECT payload FROM geppetto_turns WHERE TRIM(runtime_key) = ''"
+    ).fetchall()
+    malformed = sum(
+        1 for (text,) in rows if _metadata_from_yaml(text if isinstance(text, str) else "") is None
+    )
+    return len(rows) - malformed, malformed
 
 
 def _geppetto_steps(
@@ -512,24 +497,14 @@ def _geppetto_steps(
 
 
 def _report(conn: sqlite3.Connection, run: _Run, applied: bool) -> MigrationReport:
-    tables = schema.table_names(conn)
-    unknown = 0
-    reasons: tuple[tuple[str, int], ...] = ()
-    turns_cols = schema.table_columns(conn, "turns") if "turns" in tables else frozenset()
-    if run.unknown_no_key is not None:
-        unknown = run.unknown_no_key + run.unknown_malformed
-        reasons = tuple(
-            (reason, n)
-            for reason, n in (
-                (REASON_NO_KEY, run.unknown_no_key),
-                (REASON_MALFORMED, run.unknown_malformed),
-            )
-            if n
-        )
-    elif {"runtime_key", "turn_metadata_json"} <= turns_cols and "payload" not in turns_cols:
-        unknown, reasons = _unknown_reasons(conn, "turns")
-    elif "geppetto_turns" in tables:
-        unknown, reasons = _unknown_reasons(conn, "geppetto_turns")
+    # The turn backfill scan tallies unknown runtimes; a geppetto_turns file is counted here.
+    no_key, malformed = run.unknown_no_key or 0, run.unknown_malformed
+    if run.unknown_no_key is None and "geppetto_turns" in schema.table_names(conn):
+        no_key, malformed = _geppetto_unknown(conn)
+    unknown = no_key + malformed
+    reasons = tuple(
+        (reason, n) for reason, n in ((REASON_NO_KEY, no_key), (REASON_MALFORMED, malformed)) if n
+    )
     return MigrationReport(
         applied=applied,
         steps=tuple(run.steps),

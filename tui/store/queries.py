@@ -14,7 +14,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any, TypeVar
 
-from tui.store import schema
+from tui.store import gojson, schema
 from tui.store.errors import StoreError
 from tui.store.models import Era, OpenedDatabase
 from tui.store.opener import classify_error, connect, is_decode_error, lenient_text
@@ -268,8 +268,6 @@ def turns_plan(conv_id: str) -> Plan[list[TurnRecord]]:
 
 
 def _geppetto_metadata_json(payload: str) -> str:
-    from tui.store import gojson
-
     try:
         return gojson.go_json_marshal(parse_turn_yaml(payload).metadata)
     except (PayloadError, ValueError, TypeError):
@@ -291,8 +289,6 @@ def snapshot_plan(
         if not rows:
             return None
         payload = _text(rows[0][0])
-        from tui.store import gojson
-
         try:
             parsed = parse_turn_yaml(payload)
             blocks = tuple(
@@ -301,13 +297,13 @@ def snapshot_plan(
                     b.id,
                     b.kind,
                     b.role,
-                    gojson.go_json_marshal(b.payload) if b.payload else "{}",
-                    gojson.go_json_marshal(b.metadata) if b.metadata else "{}",
+                    gojson.marshal_object(b.payload),
+                    gojson.marshal_object(b.metadata),
                 )
                 for i, b in enumerate(parsed.blocks)
             )
-            meta = gojson.go_json_marshal(parsed.metadata) if parsed.metadata else "{}"
-            data = gojson.go_json_marshal(parsed.data) if parsed.data else "{}"
+            meta = gojson.marshal_object(parsed.metadata)
+            data = gojson.marshal_object(parsed.data)
         except (PayloadError, ValueError, TypeError):
             blocks, meta, data = (), "{}", "{}"
         return SnapshotDetail(
