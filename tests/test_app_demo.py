@@ -9,13 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.sync_store import open_store
 from tui.demo import DEMO_FILE_NAME, build_demo_database, demo_database, demo_id
 from tui.domain import NO_FINAL, UNKNOWN_RUNTIME, build_conversation
-from tui.dump import build_dump
 from tui.store.gojson import canonical_block_hash
 from tui.store.models import Era
-from tui.store.opener import open_database
-from tui.store.queries import Reader
+from tui.store.records import TimelineEntry
 
 
 def _digest(path: Path) -> str:
@@ -59,13 +58,14 @@ def test_demo_is_era2_without_runtime_columns(tmp_path: Path) -> None:
 
 def test_demo_opens_with_the_real_migration_and_shows_every_case(tmp_path: Path) -> None:
     path = build_demo_database(tmp_path / DEMO_FILE_NAME)
-    opened = open_database(str(path))
+    reader = open_store(path)
+    opened = reader.opened
+    assert opened is not None
     assert opened.schema_before == Era.ERA2_NORMALIZED and opened.schema_after == Era.GP26
     assert opened.mode == "in_place" and opened.report.applied
     assert opened.report.unknown_runtime_turns == 1
-    reader = Reader(opened)
     try:
-        dump = build_dump(opened, reader)
+        dump = reader.dump()
         convs = {c["conv_id"]: c for c in dump["conversations"]}
         assert len(convs) == 6
         assert dump["conversations"][0]["conv_id"] == demo_id("warehouse")
@@ -125,7 +125,9 @@ def test_demo_opens_with_the_real_migration_and_shows_every_case(tmp_path: Path)
         assert {"system", "user", "llm_text", "tool_call", "tool_use", "reasoning"} <= kinds
         assert errors >= 1
         view = build_conversation(
-            demo_id("warehouse"), reader.turns(demo_id("warehouse")), "planner"
+            demo_id("warehouse"),
+            reader.turns(demo_id("warehouse")),
+            TimelineEntry(demo_id("warehouse"), "planner", "", 0),
         )
         assert view.switch_indexes == (2, 4)
     finally:

@@ -16,18 +16,18 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from tests import builders as b
+from tests.fake_stores import FailingConversationStore
 from tests.snapshot_apps.support import fixed_clock, main_screen, pin_utc, settle
+from tests.sync_store import SyncStore, open_store
 from tui.app import make_app
-from tui.domain import build_conversation, matches_filter
-from tui.dump import build_dump
+from tui.domain import matches_filter
 from tui.screens.detail import TurnDetailScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.help import HelpScreen
 from tui.screens.loading import LoadingScreen
 from tui.screens.main import MainScreen
 from tui.store.gojson import canonical_block_hash, go_json_marshal
-from tui.store.opener import open_database
-from tui.store.queries import Reader
+from tui.store.sqlite_store import SqliteStore
 from tui.widgets.blocks import TEXT_LIMIT, BlockView
 from tui.widgets.large_text import LargeText
 
@@ -47,13 +47,14 @@ def standard_db(tmp_path: Path) -> Path:
     return path
 
 
-def expected(tmp_path: Path, source: Path) -> tuple[dict[str, Any], Reader]:
+def expected(tmp_path: Path, source: Path) -> tuple[dict[str, Any], SyncStore]:
     """The dump and a sync reader of a migrated copy of `source` (the truth to compare to)."""
     copy = tmp_path / f"expected-{source.name}"
     shutil.copyfile(source, copy)
-    opened = open_database(str(copy))
-    reader = Reader(opened)
-    return build_dump(opened, reader), reader
+    reader = open_store(str(copy))
+    opened = reader.opened
+    assert opened is not None
+    return reader.dump(), reader
 
 
 def file_bytes(path: Path) -> bytes:
@@ -104,10 +105,7 @@ async def test_switch_rows_and_current_runtime_match_domain_and_dump(
         for conv in dump["conversations"]:
             conv_id = conv["conv_id"]
             await select_conversation(pilot, main, conv_id)
-            timeline = reader.timeline((conv_id,)).get(conv_id)
-            domain = build_conversation(
-                conv_id, reader.turns(conv_id), timeline[0] if timeline else None
-            )
+            domain = reader.view(conv_id)
             assert main.timeline.highlighted_rows() == set(domain.switch_indexes)
             assert main.timeline.switch_rows == domain.switch_indexes
             seen_switches += len(domain.switch_indexes)
@@ -311,7 +309,7 @@ async def test_read_only_banner_and_the_file_is_untouched(standard_db: Path) -> 
         main = main_screen(app)
         banner = static_text(main, "#banner")
         assert "READ-ONLY" in banner and "never written" in banner
-        assert "private copy" in banner
+        assert "derived in memory" in banner
         assert main.conversations.row_count == 3
     assert file_bytes(standard_db) == before
 
@@ -331,8 +329,7 @@ async def test_locked_database_offers_read_only_retry(tmp_path: Path) -> None:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        app = make_app(str(path), clock=fixed_clock)
-        app.open_timeout = 0.3
+        app = make_app(store=SqliteStore(str(path), timeout=0.3), clock=fixed_clock)
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             assert isinstance(app.screen, ErrorScreen)
@@ -341,7 +338,8 @@ async def test_locked_database_offers_read_only_retry(tmp_path: Path) -> None:
             await pilot.press("o")
             await settle(pilot)
             main = main_screen(app)
-            assert "private copy" in static_text(main, "#banner")
+            assert "READ-ONLY" in static_text(main, "#banner")
+            assert "derived in memory" in static_text(main, "#banner")
             assert main.conversations.row_count == 3
     finally:
         holder.execute("ROLLBACK")
@@ -353,8 +351,7 @@ async def test_loading_screen_shows_while_waiting_for_a_lock(tmp_path: Path) -> 
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        app = make_app(str(path), clock=fixed_clock)
-        app.open_timeout = 3.0
+        app = make_app(store=SqliteStore(str(path), timeout=3.0), clock=fixed_clock)
         async with app.run_test(size=SIZE) as pilot:
             await pilot.pause(1.0)
             assert isinstance(app.screen, LoadingScreen)
@@ -426,13 +423,13 @@ async def test_follow_toggle_starts_and_stops_the_timer(standard_db: Path) -> No
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("f")
-        assert app.follow and app._follow_timer is not None
+        assert app.follow and app.follower.on
         assert "follow" in static_text(main_screen(app), "#title-bar")
         app.action_poll()
         await settle(pilot)
         assert "● follow · checked 10:00:00" in static_text(main_screen(app), "#title-bar")
         await pilot.press("f")
-        assert not app.follow and app._follow_timer is None
+        assert not app.follow and not app.follower.on
 
 
 async def test_follow_from_the_start(standard_db: Path) -> None:
@@ -440,22 +437,21 @@ async def test_follow_from_the_start(standard_db: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(app)
-        assert app._follow_timer is not None
+        assert app.follower.on
         assert "● follow" in static_text(main, "#title-bar")
         assert main.conversations.row_count == 3
 
 
 async def test_a_failing_read_becomes_a_notification(standard_db: Path) -> None:
-    app = make_app(str(standard_db), clock=fixed_clock)
+    store = FailingConversationStore(
+        SqliteStore(str(standard_db)), sqlite3.OperationalError("disk I/O error")
+    )
+    app = make_app(store=store, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         main = main_screen(app)
 
-        async def boom(conv_id: str) -> Any:
-            raise sqlite3.OperationalError("disk I/O error")
-
-        assert app.reader is not None
-        app.reader.turns = boom  # type: ignore[method-assign]
+        store.armed = True
         main.conversations.move_cursor(row=1)
         await settle(pilot)
         messages = [n.message for n in app._notifications]

@@ -30,12 +30,11 @@ from typing import Any
 import pytest
 
 from tests import builders as b
-from tui.dump import build_dump
 from tui.store.async_reader import AsyncReader
 from tui.store.errors import LockedError, NotADatabaseError, StoreError
 from tui.store.models import Era
 from tui.store.opener import open_database
-from tui.store.queries import Reader
+from tests.sync_store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 WRITER = ROOT / "tests" / "writer_process.py"
@@ -123,10 +122,11 @@ def public_dir() -> Iterator[Path]:
 
 
 def open_dump(path: Path | str, **kwargs: Any) -> dict[str, Any]:
-    opened = open_database(str(path), **kwargs)
-    reader = Reader(opened)
+    reader = open_store(str(path), **kwargs)
+    opened = reader.opened
+    assert opened is not None
     try:
-        return build_dump(opened, reader)
+        return reader.dump()
     finally:
         reader.close()
 
@@ -317,7 +317,7 @@ def test_live_writer_never_locked_and_loses_nothing(mode: str, tmp_path: Path) -
                 n = sum(len(reader.turns(c.conv_id)) for c in live)
                 assert n >= seen_max  # a committed turn never disappears
                 seen_max = n
-                build_dump(opened, reader)
+                reader.dump()
             finally:
                 reader.close()
         summary = writer.finish()

@@ -12,10 +12,9 @@ from typing import Any
 import pytest
 
 from tests import builders as b
-from tui.dump import build_dump
+from tests.sync_store import open_store
 from tui.store.models import Era
-from tui.store.opener import open_database, plan_migration
-from tui.store.queries import Reader
+from tui.store.opener import plan_migration
 
 
 def sha(path: Path) -> str:
@@ -23,10 +22,11 @@ def sha(path: Path) -> str:
 
 
 def dump(path: Path, **kwargs: Any) -> dict[str, Any]:
-    opened = open_database(str(path), **kwargs)
-    reader = Reader(opened)
+    reader = open_store(str(path), **kwargs)
+    opened = reader.opened
+    assert opened is not None
     try:
-        return build_dump(opened, reader)
+        return reader.dump()
     finally:
         reader.close()
 
@@ -150,9 +150,15 @@ def test_older_era2_variants(variant: str, tmp_path: Path, reference: dict[str, 
                 assert t["updated_at_ms"] == t["turn_created_at_ms"]
 
 
-def test_geppetto_turns_backfilled_in_place(tmp_path: Path) -> None:
+def test_geppetto_turns_backfilled_in_memory_and_never_written(tmp_path: Path) -> None:
+    """geppetto_turns belongs to geppetto's JS provider: its empty runtime keys and
+    inference ids are derived in memory, and the file keeps every byte."""
     path = b.build_geppetto(tmp_path / "g.db", b.standard_scenario())
+    first = sha(path)
     doc = dump(path)
+    assert sha(path) == first
+    assert doc["database"]["mode"] == "overlay"
+    assert any("never written" in n for n in doc["database"]["notices"])
     assert doc["database"]["schema_before"] == Era.GEPPETTO.value
     assert doc["database"]["schema_after"] == Era.GEPPETTO.value
     convs = {c["conv_id"]: c for c in doc["conversations"]}
@@ -163,9 +169,9 @@ def test_geppetto_turns_backfilled_in_place(tmp_path: Path) -> None:
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     conn.close()
     assert tables == {"geppetto_turns"}
-    before = sha(path)
-    assert dump(path)["database"]["mode"] == "none"
-    assert sha(path) == before
+    assert dump(path)["database"]["mode"] == "overlay"
+    assert sha(path) == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["g.db"]
 
 
 def test_legacy_table_is_kept_and_recoverable(tmp_path: Path) -> None:
@@ -300,21 +306,26 @@ def test_empty_file_is_an_empty_database(tmp_path: Path) -> None:
     assert path.stat().st_size == 0
 
 
-def test_timeline_only_conversation_is_listed_with_zero_turns(tmp_path: Path) -> None:
+def test_timeline_only_conversation_is_listed_last_with_zero_turns(tmp_path: Path) -> None:
+    """A conversation only the timeline store knows is listed after this file's own
+    (even when its activity is the newest), marked in_file false, with its session."""
     path = b.build_era2(tmp_path / "t.db", b.standard_scenario())
     rows = (*b.standard_timeline_rows(), ("conv-ghost", "sess-g", "research", 1_771_999_999_999))
     timeline = b.build_timeline(tmp_path / "timeline.db", rows)
     doc = dump(path, timeline_db=str(timeline))
-    first = doc["conversations"][0]
+    assert [c["in_file"] for c in doc["conversations"]] == [True, True, True, False]
+    first = doc["conversations"][-1]
     assert (first["conv_id"], first["session_id"], first["turns"]) == ("conv-ghost", "sess-g", [])
+    assert first["sessions"] == ["sess-g"]
     assert (first["current_runtime_key"], first["current_runtime_source"]) == (
         "research",
         "timeline",
     )
-    opened = open_database(str(path), timeline_db=str(timeline))
-    reader = Reader(opened)
+    reader = open_store(str(path), timeline_db=str(timeline))
+    opened = reader.opened
+    assert opened is not None
     try:
-        one = build_dump(opened, reader, "conv-ghost")["conversations"]
+        one = reader.dump("conv-ghost")["conversations"]
     finally:
         reader.close()
     assert [c["conv_id"] for c in one] == ["conv-ghost"]

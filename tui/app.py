@@ -1,13 +1,15 @@
-"""The Textual app: opens the database in a thread, then reads it in async workers.
+"""The Textual app: routes messages between the store's workers and the screens.
 
-Data flows one way: workers (all defined here, on the app) post result messages to the
-app; the app sets state on its screens ("attributes down"); screens post requests
-("messages up") that the app turns into workers. `on_worker_state_changed` is the one
-place where a worker's error becomes a readable message.
+Data flows one way: workers (all defined here) read the injected `Store` and post
+result messages (`tui.messages`); the app sets state on its screens ("attributes
+down"); screens post requests ("messages up") that the app turns into workers.
+`on_worker_state_changed` is the one place where a worker's error becomes a readable
+message. Wording lives in `tui.presenter`, follow mode in `tui.follow`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import sqlite3
@@ -19,108 +21,39 @@ from rich.text import Text
 from textual import work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.message import Message
+from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from tui.domain import ConversationView, build_conversation
+from tui import presenter
+from tui.domain import build_conversation
+from tui.follow import FOLLOW_INTERVAL_S, Follower
 from tui.formatting import format_clock_s, safe_text
-from tui.screens.detail import SnapshotKey, SnapshotList, TurnDetailScreen
+from tui.messages import (
+    ConversationLoaded,
+    ConversationsLoaded,
+    DatabaseOpened,
+    FollowChecked,
+    OpenNotice,
+    OpenProgress,
+    OpenStep,
+    SnapshotLoaded,
+)
+from tui.screens.detail import SnapshotList, TurnDetailScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.help import HelpScreen, Section, key_rows
 from tui.screens.loading import LoadingScreen
 from tui.screens.main import MEDIUM_FROM, WIDE_FROM, MainScreen
-from tui.store.async_reader import AsyncReader
+from tui.store.base import OpenCallbacks, Store
 from tui.store.errors import LockedError, StoreError
-from tui.store.models import OpenedDatabase, Progress
-from tui.store.opener import BUSY_TIMEOUT_S, open_database
-from tui.store.records import ConversationSummary, SnapshotDetail
+from tui.store.models import Notice, Opened, Progress
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.timeline import TimelineTable
 
 Clock = Callable[[], float]
-FOLLOW_INTERVAL_S = 1.0
 PROGRESS_EVERY_S = 0.05
 LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
-
-
-# ---------------------------------------------------------------------------------------
-# Messages posted by the workers (to the app)
-# ---------------------------------------------------------------------------------------
-
-
-class OpenProgress(Message):
-    """A long migration step made progress."""
-
-    def __init__(self, step: str, done: int, total: int) -> None:
-        super().__init__()
-        self.step = step
-        self.done = done
-        self.total = total
-
-
-class OpenStep(Message):
-    """A migration step started."""
-
-    def __init__(self, step: str) -> None:
-        super().__init__()
-        self.step = step
-
-
-class OpenNotice(Message):
-    """The opener has something to say (a lock wait, a read-only fallback)."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__()
-        self.text = text
-
-
-class DatabaseOpened(Message):
-    """The database is open and migrated."""
-
-    def __init__(self, opened: OpenedDatabase) -> None:
-        super().__init__()
-        self.opened = opened
-
-
-class ConversationsLoaded(Message):
-    """The conversation list was read."""
-
-    def __init__(
-        self, summaries: tuple[ConversationSummary, ...], version: int, reload: bool
-    ) -> None:
-        super().__init__()
-        self.summaries = summaries
-        self.version = version
-        self.reload = reload
-
-
-class ConversationLoaded(Message):
-    """The turns of one conversation were read and evaluated."""
-
-    def __init__(self, view: ConversationView) -> None:
-        super().__init__()
-        self.view = view
-
-
-class SnapshotLoaded(Message):
-    """The blocks of one snapshot were read."""
-
-    def __init__(self, turn_id: str, key: SnapshotKey, detail: SnapshotDetail | None) -> None:
-        super().__init__()
-        self.turn_id = turn_id
-        self.key = key
-        self.detail = detail
-
-
-class FollowChecked(Message):
-    """A follow-mode poll ran."""
-
-
-# ---------------------------------------------------------------------------------------
-# The app
-# ---------------------------------------------------------------------------------------
 
 
 def describe_error(error: BaseException | None) -> str:
@@ -159,34 +92,37 @@ class TurnsApp(App[None]):
         ),
     ]
 
+    opened: var[Opened | None] = var(None)  # set once the store is open
+
     def __init__(
         self,
-        path: str,
+        store: Store,
         *,
-        read_only: bool = False,
-        timeline_db: str | None = None,
         follow: bool = False,
         clock: Clock | None = None,
-        label: str | None = None,
+        follow_interval: float = FOLLOW_INTERVAL_S,
     ) -> None:
         super().__init__()
         self.theme = "textual-dark"
-        self.db_path = path
-        self.read_only = read_only
-        self.timeline_db = timeline_db
+        self.store = store
         self.follow = follow
         self.clock: Clock = clock or time.time
-        self.label = label or path
-        self.opened: OpenedDatabase | None = None
-        self.reader: AsyncReader | None = None
         self.main_screen: MainScreen | None = None
-        self.data_version: int | None = None
-        self.last_check: float | None = None
-        self._follow_timer: Timer | None = None
+        self.change_token: object | None = None
+        self.follower = Follower(self.set_interval, self._poll_tick, follow_interval)
         self._loading_timer: Timer | None = None
         self._last_step = ""
         self._last_notice = ""
-        self.open_timeout = BUSY_TIMEOUT_S  # how long to wait for another writer's lock
+
+    @property
+    def label(self) -> str:
+        """What the store is called on screen."""
+        return self.store.label
+
+    @property
+    def last_check(self) -> float | None:
+        """Time of the last completed follow-mode check."""
+        return self.follower.checked_at
 
     # -- start -----------------------------------------------------------------------
 
@@ -194,7 +130,7 @@ class TurnsApp(App[None]):
         self.start_open(loading_now=False)
 
     def start_open(self, *, loading_now: bool = True) -> None:
-        """Open the database in a thread; the loading screen shows if that takes a while."""
+        """Open the store in a worker; the loading screen shows if that takes a while."""
         if self._loading_timer is not None:
             self._loading_timer.stop()
             self._loading_timer = None
@@ -203,7 +139,7 @@ class TurnsApp(App[None]):
             self._show_loading()
         else:  # a quick open goes straight to the main screen (one screen less to draw)
             self._loading_timer = self.set_timer(LOADING_DELAY_S, self._show_loading)
-        self.open_worker(self.read_only)
+        self.open_worker()
 
     def _show_loading(self) -> None:
         self._loading_timer = None
@@ -224,13 +160,10 @@ class TurnsApp(App[None]):
             return self.switch_screen(screen)
         return self.push_screen(screen)
 
-    @work(thread=True, exclusive=True, group="db", exit_on_error=False, name="open database")
-    def open_worker(self, read_only: bool) -> None:
-        """Open, migrate and backfill (synchronous sqlite3 code: a thread worker)."""
+    @work(exclusive=True, group="db", exit_on_error=False, name="open database")
+    async def open_worker(self) -> None:
+        """Open, migrate and backfill (the store runs its blocking part in a thread)."""
         last = 0.0
-
-        def post(message: Message) -> None:
-            self.call_from_thread(self.post_message, message)
 
         def progress(p: Progress) -> None:
             nonlocal last
@@ -238,18 +171,18 @@ class TurnsApp(App[None]):
             if p.done < p.total and now - last < PROGRESS_EVERY_S:
                 return
             last = now
-            post(OpenProgress(p.step, p.done, p.total))
+            self.post_message(OpenProgress(p.step, p.done, p.total))
 
-        opened = open_database(
-            self.db_path,
-            read_only=read_only,
-            timeline_db=self.timeline_db,
-            on_progress=progress,
-            on_step=lambda step: post(OpenStep(step)),
-            on_notice=lambda text: post(OpenNotice(text)),
-            timeout=self.open_timeout,
+        def step(name: str) -> None:
+            self.post_message(OpenStep(name))
+
+        def notice(what: Notice) -> None:
+            self.post_message(OpenNotice(what))
+
+        opened = await self.store.open(
+            OpenCallbacks(on_progress=progress, on_step=step, on_notice=notice)
         )
-        post(DatabaseOpened(opened))
+        self.post_message(DatabaseOpened(opened))
 
     def on_open_progress(self, message: OpenProgress) -> None:
         self._show_loading()  # a long step: show it now
@@ -262,86 +195,43 @@ class TurnsApp(App[None]):
             self.screen.show_step(message.step)
 
     def on_open_notice(self, message: OpenNotice) -> None:
-        self._last_notice = message.text
+        self._last_notice = message.notice.text
         self._show_loading()  # for example a wait for another writer's lock: say so now
         if isinstance(self.screen, LoadingScreen):
-            self.screen.show_notice(message.text)
+            self.screen.show_notice(message.notice.text)
 
     async def on_database_opened(self, message: DatabaseOpened) -> None:
         self.opened = opened = message.opened
-        self.reader = AsyncReader(opened)
+        title = Text("turns-tui", style="bold", no_wrap=True, overflow="ellipsis")
+        title.append("  ")
+        title.append(presenter.title_text(self.label, opened))
+        banner = presenter.banner_text(opened)
+        notice = presenter.notice_text(opened)
         self.main_screen = MainScreen(
-            title=self._title(opened), banner=self._banner(opened), notice=self._notice(opened)
+            title=title,
+            banner=Text(banner, no_wrap=True, overflow="ellipsis") if banner else None,
+            notice=Text(notice, no_wrap=True, overflow="ellipsis") if notice else None,
         )
         await self._show_screen(self.main_screen)  # mounted before any result arrives
         self.load_conversations()
         if self.follow:
             self._start_follow()
 
-    # -- what the main screen says about the file -------------------------------------
-
-    def _title(self, opened: OpenedDatabase) -> Text:
-        title = Text("turns-tui", style="bold", no_wrap=True, overflow="ellipsis")
-        title.append("  ")
-        title.append(safe_text(self.label, 80))
-        title.append(" · ", style="dim")
-        if opened.schema_before != opened.schema_after:
-            title.append(f"{opened.schema_before.value} → {opened.schema_after.value}")
-        else:
-            title.append(opened.schema_after.value)
-        return title
-
-    def is_read_only(self, opened: OpenedDatabase) -> bool:
-        """Read-only requested, or forced (copy mode, or a file that cannot be written)."""
-        return (
-            self.read_only or opened.mode == "copy" or any("read-only" in n for n in opened.notices)
-        )
-
-    def _banner(self, opened: OpenedDatabase) -> Text | None:
-        if not self.is_read_only(opened):
-            return None
-        where = safe_text(opened.path, 80)
-        if opened.mode == "copy":
-            text = f"READ-ONLY · migrated a private copy; {where} is never written"
-        else:
-            text = f"READ-ONLY · {where} is never written"
-        return Text(text, no_wrap=True, overflow="ellipsis")
-
-    def _notice(self, opened: OpenedDatabase) -> Text | None:
-        report = opened.report
-        if not report.applied:
-            return None
-        did: list[str] = []
-        if report.legacy_rows_normalized:
-            did.append(f"normalised {report.legacy_rows_normalized:,} legacy snapshots")
-        did.append(f"backfilled {report.backfilled_runtime_key:,} runtime keys")
-        did.append(f"{report.backfilled_inference_id:,} inference ids")
-        if report.unknown_runtime_turns:
-            n = report.unknown_runtime_turns
-            did.append(f"{n:,} turn{'s' if n != 1 else ''} still of unknown runtime")
-        if report.malformed_metadata_rows:
-            did.append(f"{report.malformed_metadata_rows:,} rows with malformed metadata")
-        where = "migrated a private copy" if opened.mode == "copy" else "migrated in place"
-        era = f"{opened.schema_before.value} → {opened.schema_after.value}"
-        return Text(f"{where} ({era}): " + ", ".join(did), no_wrap=True, overflow="ellipsis")
+    def is_read_only(self, opened: Opened) -> bool:
+        """Read-only asked for or forced: from the open's result, never from notices."""
+        return opened.read_only
 
     # -- reads -----------------------------------------------------------------------
 
-    def _reader(self) -> AsyncReader:
-        if self.reader is None:
-            raise RuntimeError("the database is not open")
-        return self.reader
-
     @work(exclusive=True, group="conversations", exit_on_error=False, name="load conversations")
     async def load_conversations(self) -> None:
-        """Read the conversation list (and the data version, for follow mode)."""
-        reader = self._reader()
-        version = await reader.data_version()
-        summaries = await reader.conversations()
-        self.post_message(ConversationsLoaded(tuple(summaries), version, reload=False))
+        """Read the conversation list (and the change token, for follow mode)."""
+        token = await self.store.change_token()
+        summaries = await self.store.conversations()
+        self.post_message(ConversationsLoaded(tuple(summaries), token, reload=False))
 
     def on_conversations_loaded(self, message: ConversationsLoaded) -> None:
-        self.data_version = message.version
+        self.change_token = message.token
         main = self.main_screen
         if main is None:
             return
@@ -357,12 +247,11 @@ class TurnsApp(App[None]):
 
     @work(exclusive=True, group="conversation", exit_on_error=False, name="load conversation")
     async def load_conversation(self, conv_id: str) -> None:
-        """Read one conversation's turns and its timeline-store runtime."""
-        reader = self._reader()
-        turns = await reader.turns(conv_id)
-        timeline = await reader.timeline((conv_id,))
-        entry = timeline.get(conv_id)
-        view = build_conversation(conv_id, turns, entry[0] if entry else None)
+        """Read one conversation's turns and evaluate them (domain rules off the loop)."""
+        records = await self.store.conversation(conv_id)
+        view = await asyncio.to_thread(
+            build_conversation, conv_id, records.turns, records.timeline
+        )
         self.post_message(ConversationLoaded(view))
 
     def on_conversation_loaded(self, message: ConversationLoaded) -> None:
@@ -385,7 +274,7 @@ class TurnsApp(App[None]):
         self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
     ) -> None:
         """Read the blocks of one snapshot."""
-        detail = await self._reader().snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
+        detail = await self.store.snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
         self.post_message(SnapshotLoaded(turn_id, (phase, created_at_ms), detail))
 
     async def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
@@ -402,9 +291,8 @@ class TurnsApp(App[None]):
 
     def action_toggle_follow(self) -> None:
         """Turn follow mode on or off."""
-        if self._follow_timer is not None:
-            self._follow_timer.stop()
-            self._follow_timer = None
+        if self.follower.on:
+            self.follower.stop()
             self.follow = False
             self._show_follow()
             return
@@ -413,8 +301,7 @@ class TurnsApp(App[None]):
             self._start_follow()
 
     def _start_follow(self) -> None:
-        if self._follow_timer is None:
-            self._follow_timer = self.set_interval(FOLLOW_INTERVAL_S, self.action_poll)
+        self.follower.start()
         if self.opened is not None and self.opened.mode == "copy":
             self.notify(
                 "Follow mode reads the private migrated copy: new turns written to the "
@@ -435,23 +322,27 @@ class TurnsApp(App[None]):
             text.append(f" · checked {format_clock_s(self.last_check)}", style="dim")
         self.main_screen.set_follow(text)
 
+    def _poll_tick(self) -> None:
+        self.poll_changes()
+
     def action_poll(self) -> None:
-        """Check once whether another connection committed; reload if so."""
-        if self.reader is not None:
-            self.poll_changes()
+        """Check once whether another program committed; reload if so."""
+        if self.opened is not None:
+            self.follower.tick()
 
-    @work(exclusive=True, group="follow", exit_on_error=False, name="follow")
+    @work(group="follow", exit_on_error=False, name="follow")
     async def poll_changes(self) -> None:
-        """Compare SQLite's data_version; on a change reload the list and the selection."""
-        reader = self._reader()
-        version = await reader.data_version()
-        self.last_check = self.clock()
-        if version != self.data_version:
-            summaries = await reader.conversations()
-            self.post_message(ConversationsLoaded(tuple(summaries), version, reload=True))
-        self.post_message(FollowChecked())
+        """Compare the store's change token; on a change reload the list and selection."""
+        try:
+            token = await self.store.change_token()
+            if token != self.change_token:
+                summaries = await self.store.conversations()
+                self.post_message(ConversationsLoaded(tuple(summaries), token, reload=True))
+        finally:
+            self.post_message(FollowChecked(self.clock()))
 
-    def on_follow_checked(self, _message: FollowChecked) -> None:
+    def on_follow_checked(self, message: FollowChecked) -> None:
+        self.follower.completed(message.checked_at)
         self._show_follow()
 
     # -- errors: the one place -------------------------------------------------------
@@ -493,7 +384,7 @@ class TurnsApp(App[None]):
         self.exit(return_code=message.exit_code)
 
     def on_error_screen_retry(self, message: ErrorScreen.Retry) -> None:
-        self.read_only = self.read_only or message.read_only
+        self.store = self.store.reopen(read_only=self.store.read_only or message.read_only)
         self.start_open()
 
     # -- help and the command palette ------------------------------------------------
@@ -536,86 +427,47 @@ class TurnsApp(App[None]):
             "Watch the database and reload when another program commits",
             self.action_toggle_follow,
         )
-        if self.reader is not None:
+        if self.opened is not None:
             yield SystemCommand("Reload", "Read the database again now", self.action_reload)
-        if isinstance(screen, MainScreen):
-            yield SystemCommand(
-                "Focus conversations",
-                "Move the focus to the conversation list",
-                lambda: screen.conversations.focus(),
-            )
-            yield SystemCommand(
-                "Focus timeline",
-                "Move the focus to the phase timeline",
-                lambda: screen.timeline.focus(),
-            )
-            yield SystemCommand(
-                "Next runtime switch", "Jump to the next switch row", screen.action_next_switch
-            )
-            yield SystemCommand(
-                "Previous runtime switch",
-                "Jump to the previous switch row",
-                screen.action_previous_switch,
-            )
-            yield SystemCommand(
-                "Filter conversations",
-                "By conversation id, session or runtime key",
-                screen.action_filter,
-            )
-            yield SystemCommand(
-                "Open turn detail",
-                "Snapshots and blocks of the turn under the cursor",
-                screen.open_turn,
-            )
-        if isinstance(screen, TurnDetailScreen):
-            yield SystemCommand(
-                "Show raw metadata",
-                "Toggle the raw turn metadata and data",
-                screen.action_toggle_raw,
-            )
-            yield SystemCommand(
-                "Expand cut text", "Show very large text in full", screen.action_expand
-            )
-            yield SystemCommand("Back", "Return to the timeline", screen.action_back)
+        commands = getattr(screen, "system_commands", None)
+        if callable(commands):  # each screen supplies its own
+            yield from commands()
 
     def action_reload(self) -> None:
         """Reload the conversation list and the selected conversation."""
-        self.data_version = None
+        self.change_token = None
         self.action_poll()
 
     # -- end -------------------------------------------------------------------------
 
     async def on_unmount(self) -> None:
-        if self._follow_timer is not None:
-            self._follow_timer.stop()
-        if self.reader is not None:
-            await self.reader.close()
-            self.reader = None
+        self.follower.stop()
+        await self.store.close()
 
 
 def make_app(
-    path: str | None,
+    path: str | None = None,
     *,
+    store: Store | None = None,
     read_only: bool = False,
     timeline_db: str | None = None,
     follow: bool = False,
     clock: Clock | None = None,
+    follow_interval: float = FOLLOW_INTERVAL_S,
 ) -> TurnsApp:
-    """The one factory for the CLI and the tests; no path opens a fresh demo database."""
-    label: str | None = None
-    if path is None:
-        from tui.demo import demo_database
+    """The one factory for the CLI and the tests: an injected store, or a SQLite store
+    built from a path (no path: a fresh demo database)."""
+    if store is None:
+        from tui.store.sqlite_store import SqliteStore
 
-        path = str(demo_database())
-        label = "demo database"
-    return TurnsApp(
-        path,
-        read_only=read_only,
-        timeline_db=timeline_db,
-        follow=follow,
-        clock=clock,
-        label=label,
-    )
+        label: str | None = None
+        if path is None:
+            from tui.demo import demo_database
+
+            path = str(demo_database())
+            label = "demo database"
+        store = SqliteStore(path, read_only=read_only, timeline_db=timeline_db, label=label)
+    return TurnsApp(store, follow=follow, clock=clock, follow_interval=follow_interval)
 
 
 def run_app(
@@ -630,6 +482,7 @@ def run_app(
     try:
         app.run()
     finally:
-        if path is None:
-            shutil.rmtree(os.path.dirname(app.db_path), ignore_errors=True)
+        demo = getattr(app.store, "path", None)
+        if path is None and isinstance(demo, str):
+            shutil.rmtree(os.path.dirname(demo), ignore_errors=True)
     return app.return_code or 0

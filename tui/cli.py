@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
+from tui import __version__
 from tui.store.errors import StoreError
-from tui.store.models import Progress
+from tui.store.models import Notice, Progress
 
 EXIT_USAGE = 2
+EXIT_MISSING = 3
 
 
 class _Parser(argparse.ArgumentParser):
@@ -37,8 +39,13 @@ def _progress_printer() -> object:
     return show
 
 
-def _notice(text: str) -> None:
-    sys.stderr.write(f"turns-tui: {text}\n")
+def _notice_printer(path: str) -> Callable[[Notice], None]:
+    from tui.store.errors import printable
+
+    def show(notice: Notice) -> None:
+        sys.stderr.write(f"turns-tui: {printable(path)}: {notice.text}\n")
+
+    return show
 
 
 def _fail(exc: StoreError) -> int:
@@ -50,13 +57,27 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--read-only",
         action="store_true",
-        help="never write the file: migrate a private copy instead",
+        help="never write the file (eras 2-4: the backfill is derived in memory; "
+        "eras 0/1: a private copy is migrated and removed on exit)",
     )
     p.add_argument(
         "--timeline-db",
         metavar="PATH",
         help="pinocchio timeline store holding each conversation's current runtime",
     )
+
+
+def _write_stdout(text: str) -> int:
+    """Write to stdout; a closed pipe (`| head`) ends quietly with code 0."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())  # no second error when Python flushes at exit
+    return 0
 
 
 def cmd_dump(argv: Sequence[str]) -> int:
@@ -66,30 +87,41 @@ def cmd_dump(argv: Sequence[str]) -> int:
     _common(p)
     p.add_argument("--conv", metavar="CONV_ID", help="only this conversation")
     args = p.parse_args(argv)
-    from tui.dump import build_dump
-    from tui.store.opener import open_database
-    from tui.store.queries import Reader
+    import asyncio
+
+    from tui.dump import UnknownConversationError, build_dump
+    from tui.store.base import OpenCallbacks
+    from tui.store.sqlite_store import SqliteStore
+
+    store = SqliteStore(args.path, read_only=args.read_only, timeline_db=args.timeline_db)
+
+    async def run() -> dict[str, object]:
+        try:
+            opened = await store.open(
+                OpenCallbacks(
+                    on_progress=_progress_printer(),  # type: ignore[arg-type]
+                    on_notice=_notice_printer(args.path),
+                )
+            )
+            return await build_dump(opened, store, args.conv)
+        finally:
+            await store.close()
 
     try:
-        opened = open_database(
-            args.path,
-            read_only=args.read_only,
-            timeline_db=args.timeline_db,
-            on_progress=_progress_printer(),  # type: ignore[arg-type]
-            on_notice=_notice,
-        )
-        reader = Reader(opened)
-        try:
-            out = build_dump(opened, reader, args.conv)
-        finally:
-            reader.close()
+        out = asyncio.run(run())
     except StoreError as exc:
         return _fail(exc)
+    except UnknownConversationError:
+        from tui.store.errors import printable
+
+        sys.stderr.write(
+            f"turns-tui: {printable(args.path)}: no conversation {printable(args.conv)!r} "
+            "in this file or its timeline store\n"
+        )
+        return 3
     import json
 
-    json.dump(out, sys.stdout, ensure_ascii=True, indent=None)
-    sys.stdout.write("\n")
-    return 0
+    return _write_stdout(json.dumps(out, ensure_ascii=True, indent=None) + "\n")
 
 
 def _print_report(era: str, report: object, dry_run: bool) -> None:
@@ -97,16 +129,22 @@ def _print_report(era: str, report: object, dry_run: bool) -> None:
 
     assert isinstance(report, MigrationReport)
     w = sys.stdout.write
+
+    def turns(n: int) -> str:
+        return f"{n} turn{'' if n == 1 else 's'}"
+
     w(f"era found: {era}\n")
-    if not report.steps:
+    if era == "empty":
+        w("empty database: nothing to migrate\n")
+    elif not report.steps:
         w("nothing to do: the database is already at the GP-26 schema\n")
     else:
         w("steps:\n" if dry_run else "applied steps:\n")
         for s in report.steps:
             w(f"  - {s}\n")
     verb = "to backfill" if dry_run else "backfilled"
-    w(f"runtime_key {verb}: {report.backfilled_runtime_key} turns\n")
-    w(f"inference_id {verb}: {report.backfilled_inference_id} turns\n")
+    w(f"runtime_key {verb}: {turns(report.backfilled_runtime_key)}\n")
+    w(f"inference_id {verb}: {turns(report.backfilled_inference_id)}\n")
     w(f"turns that {'will stay' if dry_run else 'stay'} unknown: {report.unknown_runtime_turns}\n")
     for reason, n in report.unknown_runtime_reasons:
         w(f"  - {n}: {reason}\n")
@@ -141,7 +179,7 @@ def cmd_migrate(argv: Sequence[str]) -> int:
             opened = open_database(
                 args.path,
                 on_progress=_progress_printer(),  # type: ignore[arg-type]
-                on_notice=_notice,
+                on_notice=_notice_printer(args.path),
             )
             era_name, report = opened.schema_before.value, opened.report
     except StoreError as exc:
@@ -165,6 +203,9 @@ def cmd_migrate(argv: Sequence[str]) -> int:
     return 0
 
 
+SUBCOMMANDS = ("dump", "migrate")
+
+
 def cmd_app(argv: Sequence[str]) -> int:
     """`turns-tui [PATH]`: open the app (the built-in demo database without a path)."""
     p = _Parser(
@@ -175,7 +216,23 @@ def cmd_app(argv: Sequence[str]) -> int:
     p.add_argument("path", nargs="?", help="turns database (default: a built-in demo)")
     _common(p)
     p.add_argument("--follow", action="store_true", help="watch for new turns as they land")
+    p.add_argument("--version", action="version", version=f"turns-tui {__version__}")
     args = p.parse_args(argv)
+    import os
+
+    from tui.store.errors import printable
+
+    if args.path is not None and not os.path.lexists(args.path):
+        sys.stderr.write(
+            f"turns-tui: {printable(args.path)}: no such file or command "
+            f"(commands: {', '.join(SUBCOMMANDS)}; see --help)\n"
+        )
+        return EXIT_MISSING
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.stderr.write(
+            "turns-tui: the app needs a terminal; use `turns-tui dump PATH` for JSON\n"
+        )
+        return EXIT_USAGE
     from tui.app import run_app
 
     return run_app(
@@ -185,6 +242,10 @@ def cmd_app(argv: Sequence[str]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the `turns-tui` console script."""
+    from tui.store import cleanup
+
+    cleanup.install()  # private copies and side files go on exit, SIGTERM and SIGHUP
+    cleanup.sweep_stale_copies()  # and copies a killed run left behind
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] == "dump":
         return cmd_dump(args[1:])

@@ -10,8 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tui.store.gojson import decode_metadata
-from tui.store.records import ConversationSummary, TurnRecord
+from tui.store.records import ConversationSummary, TimelineEntry, TurnRecord
 
 PHASES: tuple[str, ...] = ("pre_inference", "post_inference", "post_tools", "final")
 
@@ -53,6 +52,8 @@ class TurnView:
     runtime_switch: bool
     previous_runtime_key: str | None
     anomalies: tuple[str, ...]
+    session_number: int = 1  # 1-based index of the turn's session in the conversation
+    new_session: bool = False  # the first turn of a resumed session (not the first session)
 
     @property
     def unknown_runtime(self) -> bool:
@@ -68,6 +69,10 @@ class ConversationView:
     session_id: str
     current: CurrentRuntime
     turns: tuple[TurnView, ...]
+    sessions: tuple[str, ...] = ()  # every session, in order of its first turn
+    in_file: bool = True  # False: only the timeline store knows this conversation
+    status: str = ""  # timeline store's status, where set
+    last_error: str = ""  # timeline store's last_error, where set
 
     @property
     def switch_count(self) -> int:
@@ -143,43 +148,64 @@ def turn_anomalies(turn: TurnRecord, shared_inference_ids: set[str]) -> tuple[st
         found.append(NO_FINAL)
     if turn.inference_id and turn.inference_id in shared_inference_ids:
         found.append(DUPLICATE_INFERENCE)
-    if decode_metadata(turn.metadata_json) is None:
+    if turn.metadata_malformed:
         found.append(MALFORMED_METADATA)
     return tuple(found)
 
 
+def session_order(turns: Sequence[TurnRecord]) -> tuple[str, ...]:
+    """Sessions of ordered turns, each once, in order of its first turn."""
+    return tuple(dict.fromkeys(t.session_id for t in turns))
+
+
 def build_conversation(
-    conv_id: str, turns: Iterable[TurnRecord], timeline_key: str | None = None
+    conv_id: str, turns: Iterable[TurnRecord], timeline: TimelineEntry | None = None
 ) -> ConversationView:
     """Order a conversation's turns and evaluate switches, anomalies and current runtime."""
     ordered = order_turns(turns)
     counts = Counter(t.inference_id for t in ordered if t.inference_id)
     shared = {inf for inf, n in counts.items() if n > 1}
     flags = switch_flags([t.runtime_key for t in ordered])
-    views = tuple(
-        TurnView(i + 1, t, switch, prev, turn_anomalies(t, shared))
-        for i, (t, (switch, prev)) in enumerate(zip(ordered, flags, strict=True))
-    )
-    session = ordered[-1].session_id if ordered else ""
+    sessions = session_order(ordered)
+    number = {s: i + 1 for i, s in enumerate(sessions)}
+    views: list[TurnView] = []
+    previous_session: str | None = None
+    for i, (t, (switch, prev)) in enumerate(zip(ordered, flags, strict=True)):
+        views.append(
+            TurnView(
+                i + 1,
+                t,
+                switch,
+                prev,
+                turn_anomalies(t, shared),
+                session_number=number[t.session_id],
+                new_session=previous_session is not None and t.session_id != previous_session,
+            )
+        )
+        previous_session = t.session_id
+    if ordered:
+        session = ordered[-1].session_id
+    else:
+        session = timeline.session_id if timeline is not None else ""
+    if not sessions and session:
+        sessions = (session,)
     return ConversationView(
         conv_id=conv_id,
         session_id=session,
-        current=current_runtime([t.runtime_key for t in ordered], timeline_key),
-        turns=views,
+        current=current_runtime(
+            [t.runtime_key for t in ordered], timeline.runtime_key if timeline else None
+        ),
+        turns=tuple(views),
+        sessions=sessions,
+        in_file=bool(ordered),
+        status=timeline.status if timeline else "",
+        last_error=timeline.last_error if timeline else "",
     )
 
 
 def summary_current_runtime(summary: ConversationSummary) -> CurrentRuntime:
     """Current runtime of a listed conversation (same rule as `build_conversation`)."""
     return current_runtime(summary.runtime_keys, summary.timeline_runtime_key)
-
-
-def phase_counts(turn: TurnRecord) -> dict[str, int]:
-    """Number of snapshots per phase (tool-loop iterations repeat a phase)."""
-    counts: dict[str, int] = {}
-    for snap in turn.snapshots:
-        counts[snap.phase] = counts.get(snap.phase, 0) + 1
-    return counts
 
 
 def matches_filter(summary: ConversationSummary, needle: str) -> bool:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import asyncio
 from typing import Any
 
 from tui.domain import ConversationView, build_conversation
-from tui.store.models import MigrationReport, OpenedDatabase
-from tui.store.queries import Reader
+from tui.store.base import Store
+from tui.store.models import MigrationReport, Opened
 
 
 def migration_json(report: MigrationReport) -> dict[str, Any]:
@@ -28,6 +28,8 @@ def conversation_json(view: ConversationView) -> dict[str, Any]:
     return {
         "conv_id": view.conv_id,
         "session_id": view.session_id,
+        "sessions": list(view.sessions),
+        "in_file": view.in_file,
         "current_runtime_key": view.current.key,
         "current_runtime_source": view.current.source.value,
         "turns": [
@@ -54,43 +56,71 @@ def conversation_json(view: ConversationView) -> dict[str, Any]:
     }
 
 
-def load_views(reader: Reader, conv_id: str | None = None) -> list[ConversationView]:
-    """Conversation views, newest activity first; one conversation when `conv_id` is given."""
+async def load_views(store: Store, conv_id: str | None = None) -> list[ConversationView]:
+    """Conversation views, newest activity first; one conversation when `conv_id` is given.
+
+    Conversations only the timeline store knows come last, as on screen.
+    """
     if conv_id is not None:
-        turns = reader.turns(conv_id)
-        timeline = reader.timeline((conv_id,)).get(conv_id)
-        if not turns and timeline is None:
+        records = await store.conversation(conv_id)
+        if not records.turns and records.timeline is None:
             return []
-        view = build_conversation(conv_id, turns, timeline[0] if timeline else None)
-        if not turns and timeline is not None:
-            view = replace(view, session_id=timeline[1])
-        return [view]
+        return [build_conversation(conv_id, records.turns, records.timeline)]
     views = []
-    for summary in reader.conversations():
-        view = build_conversation(
-            summary.conv_id, reader.turns(summary.conv_id), summary.timeline_runtime_key
+    for summary in await store.conversations():
+        records = await store.conversation(summary.conv_id)
+        views.append(
+            await asyncio.to_thread(
+                build_conversation, summary.conv_id, records.turns, records.timeline
+            )
         )
-        if not view.turns:
-            view = replace(view, session_id=summary.session_id)
-        views.append(view)
     return views
 
 
-def build_dump(
-    opened: OpenedDatabase, reader: Reader, conv_id: str | None = None
-) -> dict[str, Any]:
-    """The whole dump object for an opened database."""
+class UnknownConversationError(LookupError):
+    """`dump --conv ID` named a conversation the store does not have."""
+
+
+async def build_dump(opened: Opened, store: Store, conv_id: str | None = None) -> dict[str, Any]:
+    """The whole dump object for an opened store."""
+    views = await load_views(store, conv_id)
+    if conv_id is not None and not views:
+        raise UnknownConversationError(conv_id)
     return {
         "database": {
             "path": opened.path,
             "schema_before": opened.schema_before.value,
             "schema_after": opened.schema_after.value,
-            "mode": opened.mode,
+            "mode": opened.mode.value,
+            "read_only": opened.read_only,
             "migration": migration_json(opened.report),
-            "notices": list(opened.notices),
+            "notices": list(opened.notice_texts),
             "timeline_db": opened.timeline_path
             if opened.timeline_path != opened.read_path
             else (opened.path if opened.timeline_path else None),
         },
-        "conversations": [conversation_json(v) for v in load_views(reader, conv_id)],
+        "conversations": [conversation_json(v) for v in views],
     }
+
+
+async def dump_store(store: Store, conv_id: str | None = None) -> dict[str, Any]:
+    """Open `store`, build its dump, close it (leaving nothing behind)."""
+    try:
+        opened = await store.open()
+        return await build_dump(opened, store, conv_id)
+    finally:
+        await store.close()
+
+
+def dump_file(
+    path: str,
+    *,
+    read_only: bool = False,
+    timeline_db: str | None = None,
+    conv_id: str | None = None,
+) -> dict[str, Any]:
+    """The dump of a SQLite file, synchronously (scripts, tests, benchmarks)."""
+    from tui.store.sqlite_store import SqliteStore
+
+    store = SqliteStore(path, read_only=read_only, timeline_db=timeline_db)
+    return asyncio.run(dump_store(store, conv_id))

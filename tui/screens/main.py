@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.events import Resize
@@ -225,6 +225,35 @@ class MainScreen(Screen[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.conversations.focus()
+
+    # -- the command palette ---------------------------------------------------------
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        """This screen's commands for the palette (the app adds the global ones)."""
+        yield SystemCommand(
+            "Focus conversations",
+            "Move the focus to the conversation list",
+            lambda: self.conversations.focus(),
+        )
+        yield SystemCommand(
+            "Focus timeline",
+            "Move the focus to the phase timeline",
+            lambda: self.timeline.focus(),
+        )
+        yield SystemCommand(
+            "Next runtime switch", "Jump to the next switch row", self.action_next_switch
+        )
+        yield SystemCommand(
+            "Previous runtime switch",
+            "Jump to the previous switch row",
+            self.action_previous_switch,
+        )
+        yield SystemCommand(
+            "Filter conversations", "By conversation id, session or runtime key", self.action_filter
+        )
+        yield SystemCommand(
+            "Open turn detail", "Snapshots and blocks of the turn under the cursor", self.open_turn
+        )
 
     # -- actions ---------------------------------------------------------------------
 

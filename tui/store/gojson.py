@@ -427,10 +427,10 @@ def go_sprint(value: Any, *, ints_as_float64: bool = False) -> str:
 
 RUNTIME_KEYS = ("geppetto.runtime@v1", "runtime", "runtime_key")
 INFERENCE_KEYS = ("geppetto.inference_id@v1", "inference_id")
-_PROBE_KEYS = ("runtime_key", "key", "slug", "profile", "profile_key", "inference_id")
+PROBE_KEYS = ("runtime_key", "key", "slug", "profile", "profile_key", "inference_id")
 
 
-def _scalar_string(value: Any) -> str:
+def scalar_string(value: Any) -> str:
     """Go ``stringFromValue`` for non-maps; ``""`` means "not ok"."""
     if isinstance(value, str):
         return go_trim_space(value)
@@ -439,13 +439,13 @@ def _scalar_string(value: Any) -> str:
 
 
 def _probe(value: dict[str, Any]) -> Iterator[Any]:
-    return (value[k] for k in _PROBE_KEYS if k in value)
+    return (value[k] for k in PROBE_KEYS if k in value)
 
 
 def _value_string(value: Any) -> str:
     """Go ``stringFromMaybeRuntimeValue`` (recursive map probing, done iteratively)."""
     if not isinstance(value, dict):
-        return _scalar_string(value)
+        return scalar_string(value)
     done = object()
     stack = [_probe(value)]
     while stack:
@@ -455,7 +455,7 @@ def _value_string(value: Any) -> str:
         elif isinstance(child, dict):
             stack.append(_probe(child))
         else:
-            s = _scalar_string(child)
+            s = scalar_string(child)
             if s:
                 return s
     return ""
@@ -479,7 +479,7 @@ def extract_runtime_key(meta: dict[str, Any]) -> str:
     # Fast path for the canonical shapes (same result as the general rule below).
     value = meta.get(RUNTIME_KEYS[0])
     if type(value) is dict:
-        value = value.get(_PROBE_KEYS[0])
+        value = value.get(PROBE_KEYS[0])
     if type(value) is str:
         trimmed = value.strip(_GO_SPACE_CHARS)
         if trimmed:
@@ -504,7 +504,7 @@ def extract_runtime_key_v2(meta: dict[str, Any]) -> str:
     """
     value = meta.get("geppetto.runtime@v1")
     if isinstance(value, dict) and "runtime_key" in value:
-        return _scalar_string(value["runtime_key"])
+        return scalar_string(value["runtime_key"])
     return ""
 
 
@@ -512,7 +512,7 @@ def extract_inference_id_v2(meta: dict[str, Any]) -> str:
     """Inference rule of pinocchio >= 61eeed77: same keys, but maps print as ``map[...]``."""
     for key in INFERENCE_KEYS:
         if key in meta:
-            s = _scalar_string(meta[key])
+            s = scalar_string(meta[key])
             if s:
                 return s
     return ""

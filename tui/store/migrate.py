@@ -169,31 +169,6 @@ def _metadata_from_yaml(payload: str) -> dict[str, Any] | None:
         return None
 
 
-def _compute_geppetto_backfill(
-    conn: sqlite3.Connection, run: _Run, progress: ProgressFn
-) -> list[BackfillUpdate]:
-    rows = conn.execute(
-        "SELECT conv_id, session_id, turn_id, phase, runtime_key, inference_id, payload "
-        "FROM geppetto_turns WHERE runtime_key = '' OR inference_id = ''"
-    ).fetchall()
-    updates: list[BackfillUpdate] = []
-    for i, (conv, sess, turn, phase, rk0, inf0, payload) in enumerate(rows):
-        if i % PROGRESS_EVERY == 0:
-            progress(Progress("backfill geppetto_turns", i, len(rows)))
-        meta = _metadata_from_yaml(payload if isinstance(payload, str) else "")
-        if meta is None:
-            run.malformed += 1
-            continue
-        rk, inf = backfill_values(rk0 or "", inf0 or "", meta)
-        if rk != rk0 or inf != inf0:
-            updates.append(
-                BackfillUpdate(
-                    (conv, sess, turn, phase), rk, inf, not rk0 and bool(rk), not inf0 and bool(inf)
-                )
-            )
-    return updates
-
-
 # --------------------------------------------------------------------------- legacy rows
 
 
@@ -296,23 +271,29 @@ _DELETE_MEMBERSHIP = """DELETE FROM turn_block_membership WHERE conv_id = ? AND 
     AND turn_id = ? AND phase = ? AND snapshot_created_at_ms = ?"""
 
 
-def _normalize_legacy(
-    conn: sqlite3.Connection,
-    info: SchemaInfo,
-    table: str,
-    run: _Run,
-    progress: ProgressFn,
-) -> None:
-    """Parse pending legacy rows and write them into the normalised tables (batched)."""
+@dataclass
+class _LegacyPlan:
+    """Rows a legacy normalisation would write (computed read-only, written in one go)."""
+
+    turn_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    block_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    deletes: list[tuple[Any, ...]] = field(default_factory=list)
+    members: list[tuple[Any, ...]] = field(default_factory=list)
+    normalized: int = 0
+    unparsed: int = 0
+    unparsed_examples: list[str] = field(default_factory=list)
+
+
+def _legacy_plan(
+    conn: sqlite3.Connection, info: SchemaInfo, table: str, progress: ProgressFn
+) -> _LegacyPlan:
+    """Parse the pending legacy rows into the normalised rows they become (reads only)."""
     from tui.store.payload import PayloadError, parse_turn_yaml  # only YAML eras need it
 
     assert info.legacy_session_column is not None
+    plan = _LegacyPlan()
     legacy_cols = schema.table_columns(conn, table)
     rows = _pending_legacy_rows(conn, table, info.legacy_session_column, legacy_cols)
-    turn_rows: list[tuple[Any, ...]] = []
-    block_rows: list[tuple[Any, ...]] = []
-    deletes: list[tuple[Any, ...]] = []
-    members: list[tuple[Any, ...]] = []
     total = len(rows)
     for i, row in enumerate(rows):
         if i % PROGRESS_EVERY == 0:
@@ -322,9 +303,9 @@ def _normalize_legacy(
             meta_json = gojson.marshal_object(turn.metadata)
             data_json = gojson.marshal_object(turn.data)
         except (PayloadError, ValueError, TypeError) as exc:
-            run.legacy_unparsed += 1
-            if len(run.unparsed_examples) < 5:
-                run.unparsed_examples.append(
+            plan.unparsed += 1
+            if len(plan.unparsed_examples) < 5:
+                plan.unparsed_examples.append(
                     printable(f"{row.conv_id}/{row.turn_id}/{row.phase}@{row.created_at_ms}: {exc}")
                 )
             continue
@@ -337,7 +318,7 @@ def _normalize_legacy(
         if turn_id != row.turn_id and _membership_exists(conn, row, turn_id):
             continue
         key = (row.conv_id, row.session_id, turn_id, row.phase, row.created_at_ms)
-        turn_rows.append(
+        plan.turn_rows.append(
             (
                 row.conv_id,
                 row.session_id,
@@ -350,13 +331,13 @@ def _normalize_legacy(
                 gojson.go_trim_space(row.inference_id),
             )
         )
-        deletes.append(key)
+        plan.deletes.append(key)
         for ordinal, block in enumerate(turn.blocks):
             block_id = _normalize_block_id(block.id, turn_id, ordinal)
             content_hash = gojson.canonical_block_hash(
                 block.kind, block.role, block.payload, block.metadata
             )
-            block_rows.append(
+            plan.block_rows.append(
                 (
                     block_id,
                     content_hash,
@@ -367,52 +348,74 @@ def _normalize_legacy(
                     row.created_at_ms,
                 )
             )
-            members.append((*key, ordinal, block_id, content_hash))
-        run.legacy_normalized += 1
+            plan.members.append((*key, ordinal, block_id, content_hash))
+        plan.normalized += 1
     progress(Progress("normalise legacy snapshots", total, total))
-    if not turn_rows:
+    return plan
+
+
+def _write_legacy(conn: sqlite3.Connection, plan: _LegacyPlan, run: _Run) -> None:
+    """Write a legacy plan's rows into the normalised tables (batched)."""
+    if not plan.turn_rows:
         return
-    conn.executemany(_UPSERT_TURN, turn_rows)
-    conn.executemany(_UPSERT_BLOCK, block_rows)
-    conn.executemany(_DELETE_MEMBERSHIP, deletes)
-    conn.executemany(_INSERT_MEMBERSHIP, members)
-    run.steps.append(f"normalise {len(turn_rows)} legacy snapshots into turns/blocks/membership")
+    conn.executemany(_UPSERT_TURN, plan.turn_rows)
+    conn.executemany(_UPSERT_BLOCK, plan.block_rows)
+    conn.executemany(_DELETE_MEMBERSHIP, plan.deletes)
+    conn.executemany(_INSERT_MEMBERSHIP, plan.members)
+    run.legacy_normalized = plan.normalized
+    run.steps.append(
+        f"normalise {len(plan.turn_rows)} legacy snapshots into turns/blocks/membership"
+    )
 
 
 # --------------------------------------------------------------------------- the steps
 
 
-def _ensure_normalized_schema(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
-    tables = schema.table_names(conn)
-    for name, ddl in (
-        ("turns", schema.CREATE_TURNS),
-        ("blocks", schema.CREATE_BLOCKS),
-        ("turn_block_membership", schema.CREATE_MEMBERSHIP),
-    ):
-        if name not in tables:
-            conn.execute(ddl)
-            run.steps.append(f"create table {name}")
-            step(f"create table {name}")
-    cols = schema.table_columns(conn, "turns")
-    for column, decl in _ADDED_COLUMNS:
-        if column in cols:
-            continue
-        conn.execute(f"ALTER TABLE turns ADD COLUMN {column} {decl}")
-        if column == "turn_created_at_ms" and "created_at_ms" in cols:
-            conn.execute(
-                "UPDATE turns SET turn_created_at_ms = CASE WHEN turn_created_at_ms > 0 "
-                "THEN turn_created_at_ms ELSE COALESCE(created_at_ms, 0) END"
-            )
-        run.steps.append(f"add column turns.{column}")
-        step(f"add column turns.{column}")
+@dataclass
+class Context:
+    """One migration (or probe) of one connection: the tally and what steps computed."""
+
+    conn: sqlite3.Connection
+    info: SchemaInfo
+    progress: ProgressFn = _noop_progress
+    step: StepFn = _noop_step
+    run: _Run = field(default_factory=_Run)
+    legacy: _LegacyPlan | None = None  # computed by the legacy step's `needed`
+    backfill: tuple[tuple[str, ...], list[BackfillUpdate]] | None = None
+
+    def tables(self) -> frozenset[str]:
+        """Tables now (earlier steps of this transaction may have added some)."""
+        return schema.table_names(self.conn)
+
+    def legacy_table(self) -> str | None:
+        """The table holding legacy YAML snapshots now (after a rename, the archive)."""
+        table = self.info.legacy_table
+        if table == "turns" and LEGACY_ARCHIVE in self.tables():
+            return LEGACY_ARCHIVE
+        return table
 
 
-def _rename_legacy_turns(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
+@dataclass(frozen=True)
+class Step:
+    """One migration step: when it is needed, and what it does inside the transaction.
+
+    `needed` reads only; `apply` runs inside the caller's BEGIN IMMEDIATE transaction.
+    `in_memory` says the read-only overlay can stand in for the step (no copy needed).
+    """
+
+    name: str
+    needed: Callable[[Context], bool]
+    apply: Callable[[Context], None]
+    in_memory: bool
+
+
+def _turns_is_legacy(ctx: Context) -> bool:
+    return ctx.info.legacy_table == "turns" and LEGACY_ARCHIVE not in ctx.tables()
+
+
+def _rename_legacy_turns(ctx: Context) -> None:
     """Move a legacy `turns` snapshot table aside as `turn_snapshots_legacy` (kept)."""
-    if LEGACY_ARCHIVE in schema.table_names(conn):
-        raise sqlite3.OperationalError(
-            f"both a legacy 'turns' table and '{LEGACY_ARCHIVE}' exist; refusing to guess"
-        )
+    conn = ctx.conn
     legacy_indexes = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'turns' "
         "AND sql IS NOT NULL"
@@ -426,85 +429,178 @@ def _rename_legacy_turns(conn: sqlite3.Connection, run: _Run, step: StepFn) -> N
         conn.execute(f"ALTER TABLE turns RENAME TO {LEGACY_ARCHIVE}")
     finally:
         conn.execute("PRAGMA legacy_alter_table = OFF")
-    run.steps.append(f"rename legacy turns to {LEGACY_ARCHIVE} (kept)")
-    step("rename legacy table")
+    ctx.run.steps.append(f"rename legacy turns to {LEGACY_ARCHIVE} (kept)")
+    ctx.step("rename legacy table")
 
 
-def _repair_updated_at(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
-    cur = conn.execute(
+_NORMALIZED_TABLES = (
+    ("turns", schema.CREATE_TURNS),
+    ("blocks", schema.CREATE_BLOCKS),
+    ("turn_block_membership", schema.CREATE_MEMBERSHIP),
+)
+
+
+def _tables_missing(ctx: Context) -> bool:
+    tables = ctx.tables()
+    return any(name not in tables for name, _ in _NORMALIZED_TABLES)
+
+
+def _create_tables(ctx: Context) -> None:
+    tables = ctx.tables()
+    for name, ddl in _NORMALIZED_TABLES:
+        if name not in tables:
+            ctx.conn.execute(ddl)
+            ctx.run.steps.append(f"create table {name}")
+            ctx.step(f"create table {name}")
+
+
+def _columns_missing(ctx: Context) -> bool:
+    cols = schema.table_columns(ctx.conn, "turns")
+    return any(column not in cols for column, _ in _ADDED_COLUMNS)
+
+
+def _add_columns(ctx: Context) -> None:
+    conn = ctx.conn
+    cols = schema.table_columns(conn, "turns")
+    for column, decl in _ADDED_COLUMNS:
+        if column in cols:
+            continue
+        conn.execute(f"ALTER TABLE turns ADD COLUMN {column} {decl}")
+        if column == "turn_created_at_ms" and "created_at_ms" in cols:
+            conn.execute(
+                "UPDATE turns SET turn_created_at_ms = CASE WHEN turn_created_at_ms > 0 "
+                "THEN turn_created_at_ms ELSE COALESCE(created_at_ms, 0) END"
+            )
+        ctx.run.steps.append(f"add column turns.{column}")
+        ctx.step(f"add column turns.{column}")
+
+
+def _legacy_pending(ctx: Context) -> bool:
+    table = ctx.legacy_table()
+    if table is None:
+        return False
+    ctx.legacy = _legacy_plan(ctx.conn, ctx.info, table, ctx.progress)
+    return bool(ctx.legacy.turn_rows)
+
+
+def _normalize_legacy(ctx: Context) -> None:
+    plan = ctx.legacy
+    if plan is None:
+        table = ctx.legacy_table()
+        assert table is not None
+        plan = _legacy_plan(ctx.conn, ctx.info, table, ctx.progress)
+    _write_legacy(ctx.conn, plan, ctx.run)
+    ctx.step("normalise legacy snapshots")
+
+
+def _has_rows(ctx: Context) -> bool:
+    return ctx.conn.execute("SELECT 1 FROM turns LIMIT 1").fetchone() is not None
+
+
+def _zero_updated(ctx: Context) -> bool:
+    if "updated_at_ms" not in schema.table_columns(ctx.conn, "turns"):
+        return _has_rows(ctx)  # judged read-only before the column exists
+    found = ctx.conn.execute(
+        "SELECT 1 FROM turns WHERE NOT COALESCE(updated_at_ms, 0) > 0 LIMIT 1"
+    ).fetchone()
+    return found is not None
+
+
+def _repair_updated_at(ctx: Context) -> None:
+    cur = ctx.conn.execute(
         """UPDATE turns SET updated_at_ms = CASE
                WHEN COALESCE(turn_created_at_ms, 0) > 0 THEN turn_created_at_ms
                ELSE CAST(strftime('%s', 'now') AS INTEGER) * 1000 END
            WHERE NOT COALESCE(updated_at_ms, 0) > 0"""
     )
     if cur.rowcount > 0:
-        run.steps.append(f"repair updated_at_ms on {cur.rowcount} turns")
-        step("repair updated_at_ms")
+        ctx.run.steps.append(f"repair updated_at_ms on {cur.rowcount} turns")
+        ctx.step("repair updated_at_ms")
 
 
-def _apply_backfill(
-    conn: sqlite3.Connection, table: str, key_cols: tuple[str, ...], updates: list[BackfillUpdate]
-) -> None:
-    where = " AND ".join(f"{c} = ?" for c in key_cols)
-    conn.executemany(
-        f"UPDATE {table} SET runtime_key = ?, inference_id = ? WHERE {where}",
-        [(u.runtime_key, u.inference_id, *u.key) for u in updates],
-    )
+def _backfill_pending(ctx: Context) -> bool:
+    if not {"runtime_key", "inference_id"} <= schema.table_columns(ctx.conn, "turns"):
+        return _has_rows(ctx)  # judged read-only before the columns exist
+    ctx.run.malformed = ctx.run.unknown_malformed = 0
+    ctx.backfill = _compute_turn_backfill(ctx.conn, ctx.run, ctx.progress)
+    return bool(ctx.backfill[1])
 
 
-def _backfill(conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn) -> None:
-    key_cols, updates = _compute_turn_backfill(conn, run, progress)
+def _backfill(ctx: Context) -> None:
+    if ctx.backfill is None:
+        _backfill_pending(ctx)
+    assert ctx.backfill is not None
+    key_cols, updates = ctx.backfill
+    run = ctx.run
     run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
     run.backfilled_inference_id += sum(u.inference_changed for u in updates)
     if updates:
-        _apply_backfill(conn, "turns", key_cols, updates)
+        where = " AND ".join(f"{c} = ?" for c in key_cols)
+        ctx.conn.executemany(
+            f"UPDATE turns SET runtime_key = ?, inference_id = ? WHERE {where}",
+            [(u.runtime_key, u.inference_id, *u.key) for u in updates],
+        )
         run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} turns")
-        step("backfill")
+        ctx.step("backfill")
 
 
-def _create_indexes(conn: sqlite3.Connection, run: _Run, step: StepFn) -> None:
-    present = schema.index_names(conn)
+def _indexes_missing(ctx: Context) -> bool:
+    present = schema.index_names(ctx.conn)
+    return any(name not in present for name in schema.GP26_INDEXES)
+
+
+def _create_indexes(ctx: Context) -> None:
+    present = schema.index_names(ctx.conn)
     for name, ddl in schema.GP26_INDEXES.items():
         if name not in present:
-            conn.execute(ddl)
-            run.steps.append(f"create index {name}")
-    step("create indexes")
+            ctx.conn.execute(ddl)
+            ctx.run.steps.append(f"create index {name}")
+    ctx.step("create indexes")
+
+
+# pinocchio's order. `geppetto_turns` belongs to geppetto's JS provider and is never
+# written: its empty values are derived in memory (tui.store.overlay).
+STEPS: tuple[Step, ...] = (
+    Step("rename legacy turns table", _turns_is_legacy, _rename_legacy_turns, in_memory=False),
+    Step("create normalised tables", _tables_missing, _create_tables, in_memory=False),
+    Step("add GP-26 columns", _columns_missing, _add_columns, in_memory=True),
+    Step("normalise legacy snapshots", _legacy_pending, _normalize_legacy, in_memory=False),
+    Step("repair updated_at_ms", _zero_updated, _repair_updated_at, in_memory=True),
+    Step("backfill runtime_key / inference_id", _backfill_pending, _backfill, in_memory=True),
+    Step("create indexes", _indexes_missing, _create_indexes, in_memory=True),
+)
+
+_NOTHING_TO_DO = (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE, Era.GEPPETTO)
 
 
 def _geppetto_unknown(conn: sqlite3.Connection) -> tuple[int, int]:
-    """(rows of unknown runtime, of which malformed) in geppetto_turns."""
+    """(rows of unknown runtime, of which malformed) in geppetto_turns, after the overlay."""
     rows = conn.execute(
-        "SELECT payload FROM geppetto_turns WHERE TRIM(runtime_key) = ''"
+        "SELECT runtime_key, payload FROM geppetto_turns WHERE TRIM(runtime_key) = ''"
     ).fetchall()
-    malformed = sum(
-        1 for (text,) in rows if _metadata_from_yaml(text if isinstance(text, str) else "") is None
-    )
-    return len(rows) - malformed, malformed
+    malformed = no_key = 0
+    for rk, text in rows:
+        meta = _metadata_from_yaml(text if isinstance(text, str) else "")
+        if meta is None:
+            malformed += 1
+        elif not backfill_values(rk if isinstance(rk, str) else "", "x", meta)[0].strip():
+            no_key += 1
+    return no_key, malformed
 
 
-def _geppetto_steps(
-    conn: sqlite3.Connection, run: _Run, progress: ProgressFn, step: StepFn
-) -> None:
-    updates = _compute_geppetto_backfill(conn, run, progress)
-    run.backfilled_runtime_key += sum(u.runtime_changed for u in updates)
-    run.backfilled_inference_id += sum(u.inference_changed for u in updates)
-    if updates:
-        _apply_backfill(
-            conn, "geppetto_turns", ("conv_id", "session_id", "turn_id", "phase"), updates
-        )
-        step("backfill geppetto_turns")
-        run.steps.append(f"backfill runtime_key/inference_id on {len(updates)} geppetto_turns rows")
-
-
-def _report(conn: sqlite3.Connection, run: _Run, applied: bool) -> MigrationReport:
-    # The turn backfill scan tallies unknown runtimes; a geppetto_turns file is counted here.
+def _report(ctx: Context, applied: bool) -> MigrationReport:
+    run = ctx.run
+    if run.unknown_no_key is None and ctx.info.era in (Era.GP26, Era.ERA2_NORMALIZED, Era.HYBRID):
+        if "runtime_key" in schema.table_columns(ctx.conn, "turns"):
+            _backfill_pending(ctx)  # tallies unknown runtimes and malformed rows
     no_key, malformed = run.unknown_no_key or 0, run.unknown_malformed
-    if run.unknown_no_key is None and "geppetto_turns" in schema.table_names(conn):
-        no_key, malformed = _geppetto_unknown(conn)
+    if ctx.info.era == Era.GEPPETTO:
+        no_key, malformed = _geppetto_unknown(ctx.conn)
     unknown = no_key + malformed
     reasons = tuple(
         (reason, n) for reason, n in ((REASON_NO_KEY, no_key), (REASON_MALFORMED, malformed)) if n
     )
+    legacy = ctx.legacy
     return MigrationReport(
         applied=applied,
         steps=tuple(run.steps),
@@ -512,34 +608,36 @@ def _report(conn: sqlite3.Connection, run: _Run, applied: bool) -> MigrationRepo
         backfilled_inference_id=run.backfilled_inference_id,
         unknown_runtime_turns=unknown,
         malformed_metadata_rows=run.malformed,
-        legacy_rows_unparsed=run.legacy_unparsed,
+        legacy_rows_unparsed=legacy.unparsed if legacy else 0,
         legacy_rows_normalized=run.legacy_normalized,
-        unparsed_legacy_examples=tuple(run.unparsed_examples),
+        unparsed_legacy_examples=tuple(legacy.unparsed_examples) if legacy else (),
         unknown_runtime_reasons=reasons,
     )
 
 
-def _run_steps(
-    conn: sqlite3.Connection, info: SchemaInfo, run: _Run, progress: ProgressFn, step: StepFn
-) -> None:
-    """Every migration step, in pinocchio's order, inside the caller's transaction."""
+def needed_steps(conn: sqlite3.Connection, info: SchemaInfo) -> list[Step]:
+    """The steps this file needs, judged read-only on the file as it is. After a step that
+    the overlay cannot stand in for, the rest depends on its writes and is not judged."""
+    if info.era in _NOTHING_TO_DO:
+        return []
+    ctx = Context(conn, info)
+    out: list[Step] = []
+    for step in STEPS:
+        if step.needed(ctx):
+            out.append(step)
+            if not step.in_memory:
+                break
+    return out
+
+
+def probe(conn: sqlite3.Connection, info: SchemaInfo) -> MigrationReport | None:
+    """Read-only: None when some step is needed, else the report of the file as it is."""
     if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
-        return
-    if info.has_geppetto:
-        _geppetto_steps(conn, run, progress, step)
-    if info.era == Era.GEPPETTO:
-        return
-    legacy_table = info.legacy_table
-    if legacy_table == "turns":
-        _rename_legacy_turns(conn, run, step)
-        legacy_table = LEGACY_ARCHIVE
-    _ensure_normalized_schema(conn, run, step)
-    if legacy_table is not None:
-        _normalize_legacy(conn, info, legacy_table, run, progress)
-        step("normalise legacy snapshots")
-    _repair_updated_at(conn, run, step)
-    _backfill(conn, run, progress, step)
-    _create_indexes(conn, run, step)
+        return MigrationReport(applied=False, steps=())
+    ctx = Context(conn, info)
+    if info.era != Era.GEPPETTO and any(step.needed(ctx) for step in STEPS):
+        return None
+    return _report(ctx, applied=False)
 
 
 def check_before_writing(conn: sqlite3.Connection, info: SchemaInfo) -> None:
@@ -553,7 +651,7 @@ def check_before_writing(conn: sqlite3.Connection, info: SchemaInfo) -> None:
     if pages <= FULL_CHECK_MAX_PAGES:
         targets: list[str | None] = [None]
     else:
-        written = ("turns", LEGACY_ARCHIVE, "turn_snapshots", schema.GEPPETTO_TABLE)
+        written = ("turns", LEGACY_ARCHIVE, "turn_snapshots")
         targets = [t for t in written if t in info.tables]
     for table in targets:
         pragma = "PRAGMA quick_check(1)" if table is None else f'PRAGMA quick_check("{table}")'
@@ -565,35 +663,6 @@ def check_before_writing(conn: sqlite3.Connection, info: SchemaInfo) -> None:
             )
 
 
-def probe(conn: sqlite3.Connection, info: SchemaInfo) -> MigrationReport | None:
-    """Read-only probe: None when `migrate` would change something, else the report of
-    the database as it is (nothing written; each selected row is decoded once)."""
-    run = _Run()
-    if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
-        return MigrationReport(applied=False, steps=())
-    if info.legacy_table is not None:
-        return None
-    if info.has_geppetto and _compute_geppetto_backfill(conn, run, _noop_progress):
-        return None
-    if info.era == Era.GEPPETTO:
-        return _report(conn, run, applied=False)
-    if info.era != Era.GP26 or info.missing_indexes:
-        return None
-    if not {"blocks", "turn_block_membership"} <= info.tables:
-        return None
-    if not {c for c, _ in _ADDED_COLUMNS} <= info.turns_columns:
-        return None
-    zero = conn.execute(
-        "SELECT 1 FROM turns WHERE NOT COALESCE(updated_at_ms, 0) > 0 LIMIT 1"
-    ).fetchone()
-    if zero is not None:
-        return None
-    _, updates = _compute_turn_backfill(conn, run, _noop_progress)
-    if updates:
-        return None
-    return _report(conn, run, applied=False)
-
-
 def migrate(
     conn: sqlite3.Connection,
     info: SchemaInfo,
@@ -602,22 +671,23 @@ def migrate(
     on_step: StepFn | None = None,
     commit: bool = True,
 ) -> MigrationReport:
-    """Run the whole migration in one BEGIN IMMEDIATE transaction.
+    """Apply the needed steps in one BEGIN IMMEDIATE transaction.
 
     `conn` must be in autocommit mode (isolation_level=None). On any error the
     transaction is rolled back and the file is left as it was. With `commit=False`
     the work is rolled back at the end (used for dry runs on private copies).
     """
-    progress = on_progress or _noop_progress
-    step = on_step or _noop_step
-    run = _Run()
+    ctx = Context(conn, info, on_progress or _noop_progress, on_step or _noop_step)
     conn.execute("BEGIN IMMEDIATE")
     try:
-        check_before_writing(conn, info)
-        _run_steps(conn, info, run, progress, step)
-        report = _report(conn, run, applied=bool(run.steps) and commit)
-        if run.steps and commit:
-            step("commit")
+        if info.era not in _NOTHING_TO_DO:
+            check_before_writing(conn, info)
+            for step in STEPS:
+                if step.needed(ctx):
+                    step.apply(ctx)
+        report = _report(ctx, applied=bool(ctx.run.steps) and commit)
+        if ctx.run.steps and commit:
+            ctx.step("commit")
             conn.execute("COMMIT")
         else:
             conn.execute("ROLLBACK")

@@ -59,15 +59,52 @@ class Progress:
     total: int
 
 
+class OpenMode(StrEnum):
+    """How a database was opened (what, if anything, was written)."""
+
+    NONE = "none"  # nothing needed; nothing written, no write lock taken
+    IN_PLACE = "in_place"  # migrated the user's file, as pinocchio does
+    OVERLAY = "overlay"  # read as it is; the backfill derived in memory, nothing written
+    COPY = "copy"  # eras 0/1 read-only: a private migrated copy (removed on exit)
+
+
+class NoticeKind(StrEnum):
+    """What a notice of the opener is about (one notice per fact)."""
+
+    READ_ONLY_FORCED = "read_only_forced"  # the file or its folder cannot be written
+    PRIVATE_COPY = "private_copy"  # read-only, and only a private copy can be migrated
+    RAW_COPY = "raw_copy"  # a hot journal / WAL the folder cannot hold: files copied
+    OVERLAY = "overlay"  # values derived in memory (read-only, or geppetto_turns)
+    LOCK_WAIT = "lock_wait"  # waited for another writer's lock
+    EMPTY = "empty"  # 0-byte file or SQLite without tables
+    FUTURE_SCHEMA = "future_schema"  # unknown tables / columns / views / user_version kept
+
+
 @dataclass(frozen=True)
-class OpenedDatabase:
-    """A database ready to read: where to read it and how it got there."""
+class Notice:
+    """One fact the opener tells the user, as data (the screens and CLI word it)."""
+
+    kind: NoticeKind
+    text: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A database ready to read: where to read it, how it got there, what was said."""
 
     path: str  # the user's file
     read_path: str  # the file actually read (the user's file or a private copy)
-    mode: str  # in_place | copy | none
+    mode: OpenMode
     schema_before: Era
     schema_after: Era
     report: MigrationReport
-    notices: tuple[str, ...] = field(default=())
+    notices: tuple[Notice, ...] = field(default=())
     timeline_path: str | None = None  # file holding timeline_conversations, if any
+    read_only: bool = False  # asked for, or forced by permissions: the file is never written
+    lock_wait_s: float = 0.0  # time spent waiting for another writer's lock
+    timeout_s: float = 5.0  # the busy timeout used
+
+    @property
+    def notice_texts(self) -> tuple[str, ...]:
+        """The notices' plain texts, in order."""
+        return tuple(n.text for n in self.notices)

@@ -1,59 +1,48 @@
 """Open a turns database safely: check the path, pick the mode, migrate, report.
 
-Modes: ``in_place`` migrates the user's file (as pinocchio does); ``copy`` never
-writes the user's file and migrates a private copy made with SQLite's backup API;
-``none`` means nothing needed migrating and nothing was written.
+One job per function: `check_path` validates, `inspect_read_only` judges the file on a
+read-only connection (which steps it needs), and `open_database` picks the mode:
+``none`` (nothing needed, no write lock), ``in_place`` (migrate the user's file, as
+pinocchio does), ``overlay`` (read-only: the backfill derived in memory) or ``copy``
+(read-only eras 0/1: a private migrated copy, removed on every exit path).
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
+from tui.store import cleanup, schema
 from tui.store import migrate as migration
-from tui.store import schema
 from tui.store.errors import (
     LockedError,
     NotADatabaseError,
     NotFoundError,
     PermissionDeniedError,
     StoreError,
-    printable,
 )
-from tui.store.models import Era, MigrationReport, OpenedDatabase, Progress, SchemaInfo
+from tui.store.models import (
+    Era,
+    MigrationReport,
+    Notice,
+    NoticeKind,
+    Opened,
+    OpenMode,
+    Progress,
+    SchemaInfo,
+)
+from tui.store.overlay import NO_OVERLAY, Overlay, compute_overlay
 
 BUSY_TIMEOUT_S = 5.0
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
-NoticeFn = Callable[[str], None]
+NoticeFn = Callable[[Notice], None]
 ProgressFn = Callable[[Progress], None]
 StepFn = Callable[[str], None]
-
-_private_copies: list[str] = []
-
-
-def _rmtree(folder: str) -> None:
-    import shutil  # lazily: only private copies need it
-
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def _copyfile(source: str, target: str) -> None:
-    import shutil
-
-    shutil.copyfile(source, target)
-
-
-def _cleanup_copies() -> None:
-    for folder in _private_copies:
-        _rmtree(folder)
-
-
-atexit.register(_cleanup_copies)
 
 
 _URI_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/._~-")
@@ -128,7 +117,12 @@ def quick_check(path: str) -> str:
 
 
 def classify_error(
-    path: str, exc: sqlite3.Error, *, read_only: bool = False, check: str | None = None
+    path: str,
+    exc: sqlite3.Error,
+    *,
+    read_only: bool = False,
+    check: str | None = None,
+    timeout: float = BUSY_TIMEOUT_S,
 ) -> StoreError:
     """Turn a sqlite3 error into one clear StoreError naming `path` and the cause.
 
@@ -141,12 +135,12 @@ def classify_error(
             return LockedError(
                 path,
                 "locked by another process for more than "
-                f"{BUSY_TIMEOUT_S:g} s; it holds an exclusive lock that even a read-only "
+                f"{timeout:g} s; it holds an exclusive lock that even a read-only "
                 "open must wait for (try again when it releases the file)",
             )
         return LockedError(
             path,
-            f"locked by another writer for more than {BUSY_TIMEOUT_S:g} s "
+            f"locked by another writer for more than {timeout:g} s "
             "(try again, or use --read-only)",
         )
     if "readonly" in low or "read-only" in low or "permission" in low:
@@ -277,22 +271,36 @@ def writable(path: str) -> bool:
     return os.access(path, os.W_OK) and os.access(folder, os.W_OK | os.X_OK)
 
 
+def _copyfile(source: str, target: str) -> None:
+    import shutil  # lazily: only private copies need it
+
+    shutil.copyfile(source, target)
+
+
 def _detect(
-    conn: sqlite3.Connection, path: str, check: str | None = None, *, read_only: bool = False
+    conn: sqlite3.Connection,
+    path: str,
+    check: str | None = None,
+    *,
+    read_only: bool = False,
+    timeout: float = BUSY_TIMEOUT_S,
 ) -> SchemaInfo:
     try:
         info = schema.detect(conn)
     except sqlite3.Error as exc:
-        raise classify_error(path, exc, check=check, read_only=read_only) from None
+        raise classify_error(path, exc, check=check, read_only=read_only, timeout=timeout) from None
     if info.era == Era.NOT_TURNS:
         found = ", ".join(sorted(info.tables)[:6])
         raise NotADatabaseError(path, f"SQLite database without turns tables (found: {found})")
     return info
 
 
-def _begin_wait(conn: sqlite3.Connection, path: str, notice: NoticeFn, timeout: float) -> None:
-    """Probe the write lock in short slices so the wait can be reported."""
-    deadline = time.monotonic() + timeout
+def _begin_wait(
+    conn: sqlite3.Connection, path: str, notice: NoticeFn, timeout: float
+) -> float:
+    """Probe the write lock in short slices so the wait can be reported; return the wait."""
+    started = time.monotonic()
+    deadline = started + timeout
     told = False
     conn.execute("PRAGMA busy_timeout = 200")
     try:
@@ -300,20 +308,32 @@ def _begin_wait(conn: sqlite3.Connection, path: str, notice: NoticeFn, timeout: 
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.execute("ROLLBACK")
-                return
+                return time.monotonic() - started
             except sqlite3.OperationalError as exc:
                 if "locked" not in str(exc).lower() and "busy" not in str(exc).lower():
                     raise
                 if time.monotonic() >= deadline:
-                    raise classify_error(path, exc) from None
+                    raise classify_error(path, exc, timeout=timeout) from None
                 if not told:
                     notice(
-                        f"{printable(path)}: another writer holds the lock; "
-                        f"waiting up to {timeout:g} s"
+                        Notice(
+                            NoticeKind.LOCK_WAIT,
+                            f"another writer holds the lock; waiting up to {timeout:g} s",
+                        )
                     )
                     told = True
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout * 1000)}")
+
+
+@dataclass(frozen=True)
+class Migrated:
+    """What migrating one file did."""
+
+    before: SchemaInfo
+    after: SchemaInfo
+    report: MigrationReport
+    lock_wait_s: float
 
 
 def _migrate_file(
@@ -325,8 +345,8 @@ def _migrate_file(
     on_step: StepFn | None,
     timeout: float,
     name: str | None = None,
-) -> tuple[SchemaInfo, SchemaInfo, MigrationReport, bool]:
-    """Detect and, when needed, migrate `path` in place. Returns (before, after, report, wrote).
+) -> Migrated:
+    """Migrate `path` in one write transaction (the caller knows a step is needed).
 
     `name` is the file errors and notices name (the user's file when `path` is a copy).
     """
@@ -335,22 +355,18 @@ def _migrate_file(
     try:
         conn = connect(path, "rw", timeout, lenient=True)
     except sqlite3.Error as exc:
-        raise classify_error(shown, exc, check=check) from None
+        raise classify_error(shown, exc, check=check, timeout=timeout) from None
     try:
-        info = _detect(conn, shown, check)
         try:
-            unchanged = migration.probe(conn, info)
-            if unchanged is not None:
-                return info, info, unchanged, False
-            _begin_wait(conn, shown, notice, timeout)
-            info = _detect(conn, shown, check)  # re-read under the writer's latest commit
+            waited = _begin_wait(conn, shown, notice, timeout)
+            info = _detect(conn, shown, check, timeout=timeout)  # under the latest commit
             report = migration.migrate(
                 conn, info, on_progress=on_progress, on_step=on_step, commit=commit
             )
             after = schema.detect(conn) if commit else info
         except sqlite3.Error as exc:
-            raise classify_error(shown, exc, check=check) from None
-        return info, after, report, report.applied
+            raise classify_error(shown, exc, check=check, timeout=timeout) from None
+        return Migrated(info, after, report, waited)
     finally:
         conn.close()
 
@@ -408,10 +424,7 @@ def make_private_copy(path: str, *, raw: bool = False) -> str:
     SQLite's backup API copies what a reader sees; when a read-only open is impossible
     (`raw`, or the backup fails that way) the files are copied and recovered in the copy.
     """
-    import tempfile  # only copies need it: keep the CLI's start-up light
-
-    folder = tempfile.mkdtemp(prefix="turns-tui-")
-    _private_copies.append(folder)
+    folder = cleanup.new_copy_folder()
     target = os.path.join(folder, os.path.basename(path) or "copy.sqlite")
     if raw:
         _raw_private_copy(path, target)
@@ -436,29 +449,91 @@ def make_private_copy(path: str, *, raw: bool = False) -> str:
     return target
 
 
-def discard_copy(opened: OpenedDatabase) -> None:
-    """Remove the private copy of a database opened in copy mode."""
-    if opened.mode == "copy":
-        _rmtree(os.path.dirname(opened.read_path))
-
-
-def _timeline_path(timeline_db: str | None, read_path: str, info: SchemaInfo) -> str | None:
+def _timeline_path(
+    timeline_db: str | None, read_path: str, info: SchemaInfo, timeout: float
+) -> str | None:
     if timeline_db:
         check_path(timeline_db)
         try:
-            conn = connect(timeline_db, "ro", 1.0)
+            conn = connect(timeline_db, "ro", min(timeout, 1.0))
             try:
                 tables = schema.table_names(conn)
             finally:
                 conn.close()
         except sqlite3.Error as exc:
-            raise classify_error(timeline_db, exc, read_only=True) from None
+            raise classify_error(timeline_db, exc, read_only=True, timeout=timeout) from None
         if schema.TIMELINE_TABLE not in tables:
             raise NotADatabaseError(
                 timeline_db, "no timeline_conversations table (not a timeline store)"
             )
         return timeline_db
     return read_path if info.has_timeline else None
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """A file judged on a read-only connection: its era, and the steps it needs."""
+
+    info: SchemaInfo
+    steps: tuple[migration.Step, ...]
+    report: MigrationReport | None  # the report of the file as it is, when nothing is needed
+    future: tuple[str, ...]  # what a newer writer added that is kept and ignored
+
+    @property
+    def in_memory(self) -> bool:
+        """Whether the overlay can stand in for every needed step (no copy needed)."""
+        return all(step.in_memory for step in self.steps)
+
+
+def inspect_read_only(path: str, timeout: float) -> Inspection | None:
+    """Judge the file without writing. None when only a private copy of its files can be
+    read without writing beside it (a hot journal; a WAL database in a read-only folder; a
+    WAL database whose -wal file is missing in a folder we cannot write)."""
+    try:
+        conn = connect(path, "ro", timeout, lenient=True)
+        try:
+            info = _detect(conn, path, read_only=True, timeout=timeout)
+            steps = tuple(migration.needed_steps(conn, info))
+            report = None if steps else migration.probe(conn, info)
+            future = schema.future_schema(conn, info)
+            return Inspection(info, steps, report, future)
+        finally:
+            conn.close()
+    except StoreError as exc:
+        cause = exc.__context__ if isinstance(exc.__context__, sqlite3.Error) else None
+        if cause is not None and _needs_raw_copy(path, cause):
+            return None
+        raise
+    except sqlite3.Error as exc:
+        if _needs_raw_copy(path, exc):
+            return None
+        raise classify_error(path, exc, read_only=True, timeout=timeout) from None
+
+
+def _overlay_for(
+    path: str, inspection: Inspection, *, turns: bool, timeout: float, now_ms: int
+) -> tuple[Overlay, MigrationReport | None]:
+    """The in-memory backfill of the file as it is (turns and/or geppetto_turns)."""
+    geppetto = inspection.info.era == Era.GEPPETTO
+    if not turns and not geppetto:
+        return NO_OVERLAY, None
+    try:
+        conn = connect(path, "ro", timeout, lenient=True)
+        try:
+            overlay, report = compute_overlay(conn, turns=turns, geppetto=geppetto, now_ms=now_ms)
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        raise classify_error(path, exc, read_only=True, timeout=timeout) from None
+    return overlay, report
+
+
+@dataclass(frozen=True)
+class OpenResult:
+    """An opened database and the overlay its reads apply."""
+
+    opened: Opened
+    overlay: Overlay
 
 
 def open_database(
@@ -470,37 +545,188 @@ def open_database(
     on_step: StepFn | None = None,
     on_notice: NoticeFn | None = None,
     timeout: float = BUSY_TIMEOUT_S,
-) -> OpenedDatabase:
+    now_ms: int | None = None,
+) -> Opened:
     """Open, migrate and backfill a turns database; raise a StoreError on bad input."""
-    notices: list[str] = []
+    return open_store_files(
+        path,
+        read_only=read_only,
+        timeline_db=timeline_db,
+        on_progress=on_progress,
+        on_step=on_step,
+        on_notice=on_notice,
+        timeout=timeout,
+        now_ms=now_ms,
+    ).opened
 
-    def notice(text: str) -> None:
-        notices.append(text)
+
+def open_store_files(
+    path: str,
+    *,
+    read_only: bool = False,
+    timeline_db: str | None = None,
+    on_progress: ProgressFn | None = None,
+    on_step: StepFn | None = None,
+    on_notice: NoticeFn | None = None,
+    timeout: float = BUSY_TIMEOUT_S,
+    now_ms: int | None = None,
+) -> OpenResult:
+    """`open_database` with the overlay the reads must apply (the store uses this)."""
+    cleanup.guard(path)
+    if timeline_db:
+        cleanup.guard(timeline_db)
+    try:
+        return _open(
+            path,
+            read_only=read_only,
+            timeline_db=timeline_db,
+            on_progress=on_progress,
+            on_step=on_step,
+            on_notice=on_notice,
+            timeout=timeout,
+            now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
+        )
+    finally:  # every connection of the open is closed: drop what they left beside
+        cleanup.restore_idle(path)
+        if timeline_db:
+            cleanup.restore_idle(timeline_db)
+
+
+def _open(
+    path: str,
+    *,
+    read_only: bool,
+    timeline_db: str | None,
+    on_progress: ProgressFn | None,
+    on_step: StepFn | None,
+    on_notice: NoticeFn | None,
+    timeout: float,
+    now_ms: int,
+) -> OpenResult:
+    notices: list[Notice] = []
+
+    def notice(n: Notice) -> None:
+        notices.append(n)
         if on_notice is not None:
-            on_notice(text)
+            on_notice(n)
+
+    def result(
+        mode: OpenMode,
+        read_path: str,
+        before: Era,
+        after: Era,
+        report: MigrationReport,
+        timeline: str | None,
+        overlay: Overlay = NO_OVERLAY,
+        waited: float = 0.0,
+    ) -> OpenResult:
+        opened = Opened(
+            path=path,
+            read_path=read_path,
+            mode=mode,
+            schema_before=before,
+            schema_after=after,
+            report=report,
+            notices=tuple(notices),
+            timeline_path=timeline,
+            read_only=read_only,
+            lock_wait_s=waited,
+            timeout_s=timeout,
+        )
+        return OpenResult(opened, overlay)
 
     size = check_path(path)
+    empty_info = SchemaInfo(Era.EMPTY, frozenset())
     if size == 0:
-        empty = MigrationReport(applied=False, steps=())
-        return OpenedDatabase(
-            path,
-            path,
-            "none",
-            Era.EMPTY,
-            Era.EMPTY,
-            empty,
-            tuple(notices),
-            _timeline_path(timeline_db, path, SchemaInfo(Era.EMPTY, frozenset())),
-        )
+        notice(Notice(NoticeKind.EMPTY, "empty database (0 bytes): no conversations"))
+        nothing = MigrationReport(applied=False, steps=())
+        timeline = _timeline_path(timeline_db, path, empty_info, timeout)
+        return result(OpenMode.NONE, path, Era.EMPTY, Era.EMPTY, nothing, timeline)
     if not read_only and not writable(path):
         notice(
-            f"{printable(path)}: the file or its folder is not writable; opened read-only "
-            "(a private migrated copy; the file is untouched)"
+            Notice(
+                NoticeKind.READ_ONLY_FORCED,
+                "the file or its folder is not writable: opened read-only",
+            )
         )
         read_only = True
+    inspection = inspect_read_only(path, timeout)
+    if inspection is not None:
+        info = inspection.info
+        if info.era == Era.EMPTY:
+            notice(Notice(NoticeKind.EMPTY, "empty database (no tables): no conversations"))
+        if inspection.future:
+            notice(
+                Notice(
+                    NoticeKind.FUTURE_SCHEMA,
+                    "kept and ignored (from a newer writer?): " + ", ".join(inspection.future),
+                )
+            )
+    if inspection is not None and not inspection.steps:
+        assert inspection.report is not None
+        overlay, derived = _overlay_for(
+            path, inspection, turns=False, timeout=timeout, now_ms=now_ms
+        )
+        if overlay.active:
+            notice(
+                Notice(
+                    NoticeKind.OVERLAY,
+                    "geppetto_turns belongs to geppetto's JS provider and is never written: "
+                    "its empty runtime keys and inference ids are derived in memory",
+                )
+            )
+        timeline = _timeline_path(timeline_db, path, inspection.info, timeout)
+        era = inspection.info.era
+        mode = OpenMode.OVERLAY if overlay.active else OpenMode.NONE
+        return result(mode, path, era, era, derived or inspection.report, timeline, overlay)
+    if inspection is not None and read_only and inspection.in_memory:
+        overlay, derived = _overlay_for(
+            path, inspection, turns=True, timeout=timeout, now_ms=now_ms
+        )
+        assert derived is not None
+        notice(
+            Notice(
+                NoticeKind.OVERLAY,
+                "read-only: the GP-26 backfill is derived in memory; nothing is written",
+            )
+        )
+        timeline = _timeline_path(timeline_db, path, inspection.info, timeout)
+        era = inspection.info.era
+        return result(OpenMode.OVERLAY, path, era, Era.GP26, derived, timeline, overlay)
     if read_only:
-        return _open_copy(path, timeline_db, on_progress, on_step, notice, notices, timeout)
-    before, after, report, wrote = _migrate_file(
+        if inspection is None:
+            notice(
+                Notice(
+                    NoticeKind.RAW_COPY,
+                    "cannot be read in place without writing beside it (a crashed writer's "
+                    "journal to roll back, or WAL files the folder cannot hold): "
+                    "reading a private copy",
+                )
+            )
+        else:
+            notice(
+                Notice(
+                    NoticeKind.PRIVATE_COPY,
+                    "read-only: legacy snapshots are normalised in a private copy "
+                    "(removed on exit); the file is never written",
+                )
+            )
+        copy = make_private_copy(path, raw=inspection is None)
+        cleanup.restore_idle(path)  # the copy is taken: drop what reading it left
+        done = _migrate_file(
+            copy,
+            commit=True,
+            notice=notice,
+            on_progress=on_progress,
+            on_step=on_step,
+            timeout=timeout,
+            name=path,
+        )
+        timeline = _timeline_path(timeline_db, copy, done.after, timeout)
+        return result(
+            OpenMode.COPY, copy, done.before.era, done.after.era, done.report, timeline
+        )
+    done = _migrate_file(
         path,
         commit=True,
         notice=notice,
@@ -508,110 +734,39 @@ def open_database(
         on_step=on_step,
         timeout=timeout,
     )
-    return OpenedDatabase(
-        path=path,
-        read_path=path,
-        mode="in_place" if wrote else "none",
-        schema_before=before.era,
-        schema_after=after.era,
-        report=report,
-        notices=tuple(notices),
-        timeline_path=_timeline_path(timeline_db, path, after),
-    )
-
-
-def _probe_read_only(path: str, timeout: float) -> tuple[SchemaInfo, MigrationReport | None] | None:
-    """(era info, report when nothing needs migrating) from a read-only connection; None
-    when only a private
-    copy of the files can be read without writing beside them (a hot journal; a WAL
-    database in a read-only folder; a WAL database without its -wal file, where a
-    read-only connection would leave an empty -wal and a -shm behind)."""
-    if _wal_header(path) and not os.path.exists(path + "-wal"):
-        return None
-    try:
-        conn = connect(path, "ro", timeout, lenient=True)
-        try:
-            info = _detect(conn, path, read_only=True)
-            return info, migration.probe(conn, info)
-        finally:
-            conn.close()
-    except StoreError as exc:
-        cause = exc.__context__ if isinstance(exc.__context__, sqlite3.Error) else None
-        if cause is not None and _needs_raw_copy(path, cause):
-            return None
-        raise
-    except sqlite3.Error as exc:
-        if _needs_raw_copy(path, exc):
-            return None
-        raise classify_error(path, exc, read_only=True) from None
-
-
-def _open_copy(
-    path: str,
-    timeline_db: str | None,
-    on_progress: ProgressFn | None,
-    on_step: StepFn | None,
-    notice: NoticeFn,
-    notices: list[str],
-    timeout: float,
-) -> OpenedDatabase:
-    probe = _probe_read_only(path, timeout)
-    ready = probe[1] if probe is not None else None
-    if probe is not None and ready is not None:
-        info, report = probe[0], ready
-        notice(f"{printable(path)}: read-only mode; the file is never written")
-        return OpenedDatabase(
-            path,
-            path,
-            "none",
-            info.era,
-            info.era,
-            report,
-            tuple(notices),
-            _timeline_path(timeline_db, path, info),
-        )
-    if probe is None:
-        notice(
-            f"{printable(path)}: cannot be read in place without writing beside it (a crashed "
-            "writer's journal to roll back, or WAL files the folder cannot hold); "
-            "reading a private copy"
-        )
-    copy = make_private_copy(path, raw=probe is None)
-    before, after, report, _ = _migrate_file(
-        copy,
-        commit=True,
-        notice=notice,
-        on_progress=on_progress,
-        on_step=on_step,
-        timeout=timeout,
-        name=path,
-    )
-    notice(f"{printable(path)}: read-only mode; migrated a private copy, the file is untouched")
-    timeline = _timeline_path(timeline_db, copy, after)
-    return OpenedDatabase(
-        path, copy, "copy", before.era, after.era, report, tuple(notices), timeline
+    timeline = _timeline_path(timeline_db, path, done.after, timeout)
+    mode = OpenMode.IN_PLACE if done.report.applied else OpenMode.NONE
+    after = done.after.era
+    return result(
+        mode, path, done.before.era, after, done.report, timeline, waited=done.lock_wait_s
     )
 
 
 def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, MigrationReport]:
     """Dry run: migrate a private copy and report what would change; the file is not written."""
-    size = check_path(path)
-    if size == 0:
-        return Era.EMPTY, MigrationReport(applied=False, steps=())
-    probe = _probe_read_only(path, timeout)
-    if probe is not None and probe[1] is not None:
-        return probe[0].era, probe[1]
-    copy = make_private_copy(path, raw=probe is None)
+    cleanup.guard(path)
     try:
-        before, _, report, _ = _migrate_file(
-            copy,
-            commit=False,
-            notice=lambda _: None,
-            on_progress=None,
-            on_step=None,
-            timeout=timeout,
-            name=path,
-        )
+        size = check_path(path)
+        if size == 0:
+            return Era.EMPTY, MigrationReport(applied=False, steps=())
+        inspection = inspect_read_only(path, timeout)
+        if inspection is not None and not inspection.steps:
+            assert inspection.report is not None
+            return inspection.info.era, inspection.report
+        copy = make_private_copy(path, raw=inspection is None)
+        cleanup.restore_idle(path)
+        try:
+            done = _migrate_file(
+                copy,
+                commit=False,
+                notice=lambda _: None,
+                on_progress=None,
+                on_step=None,
+                timeout=timeout,
+                name=path,
+            )
+        finally:
+            cleanup.remove_copy(os.path.dirname(copy))
+        return done.before.era, done.report
     finally:
-        _rmtree(os.path.dirname(copy))
-    return before.era, report
+        cleanup.restore_idle(path)

@@ -1,13 +1,14 @@
-"""Read queries over a migrated turns database, returning plain dataclasses.
+"""Read queries over a turns database, returning plain dataclasses.
 
 Each query is written once as a *plan*: a generator that yields ``(target, sql,
-params)`` and receives the fetched rows. `Reader` runs plans on sqlite3 (the CLI);
-`tui.store.async_reader.AsyncReader` runs the same plans on aiosqlite (the app).
+params)`` and receives the fetched rows. `tui.store.reader.Reader` runs plans on
+aiosqlite, resuming each plan in a worker thread, so decoding and summarising never run
+on the event loop. Plans read files of any normalised era as they are (missing columns
+read as the migration would add them) and apply the read-only overlay to every row.
 """
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Generator
 from dataclasses import dataclass
 from itertools import groupby
@@ -15,11 +16,17 @@ from operator import itemgetter
 from typing import Any, TypeVar
 
 from tui.store import gojson, schema
-from tui.store.errors import StoreError
-from tui.store.models import Era, OpenedDatabase
-from tui.store.opener import classify_error, connect, is_decode_error, lenient_text
+from tui.store.attribution import inference_attribution, runtime_attribution
+from tui.store.overlay import NO_OVERLAY, Overlay
 from tui.store.payload import PayloadError, parse_turn_yaml
-from tui.store.records import Block, ConversationSummary, PhaseSnapshot, SnapshotDetail, TurnRecord
+from tui.store.records import (
+    Block,
+    ConversationSummary,
+    PhaseSnapshot,
+    SnapshotDetail,
+    TimelineEntry,
+    TurnRecord,
+)
 
 MAIN = "main"
 TIMELINE = "timeline"
@@ -32,14 +39,27 @@ Plan = Generator[Query, Rows, T]
 
 @dataclass(frozen=True)
 class Source:
-    """Which tables hold the turns of this database."""
+    """Which tables hold the turns of this database, and how to read `turns` columns."""
 
     kind: str  # "normalized" | "geppetto" | "none"
     has_timeline: bool
+    columns: frozenset[str] = frozenset()
+
+    def expr(self, column: str) -> str:
+        """SQL for a `turns` column, or what the migration would fill when it is missing."""
+        if column in self.columns:
+            return column
+        if column == "turn_created_at_ms":
+            return "created_at_ms" if "created_at_ms" in self.columns else "0"
+        if column in ("turn_metadata_json", "turn_data_json"):
+            return "'{}'"
+        if column == "updated_at_ms":
+            return "0"
+        return "''"
 
 
 def source_plan() -> Plan[Source]:
-    """Find where turns live (normalised tables or geppetto_turns)."""
+    """Find where turns live (normalised tables or geppetto_turns) and their columns."""
     rows = yield (
         MAIN,
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name IN "
@@ -48,13 +68,16 @@ def source_plan() -> Plan[Source]:
         (),
     )
     names = {str(r[0]) for r in rows}
+    columns: frozenset[str] = frozenset()
     if {"turns", "turn_block_membership", "blocks"} <= names:
         kind = "normalized"
+        cols = yield (MAIN, "SELECT name FROM pragma_table_info('turns')", ())
+        columns = frozenset(str(r[0]).strip().lower() for r in cols)
     elif schema.GEPPETTO_TABLE in names:
         kind = "geppetto"
     else:
         kind = "none"
-    return Source(kind, schema.TIMELINE_TABLE in names)
+    return Source(kind, schema.TIMELINE_TABLE in names, columns)
 
 
 def _text(value: Any) -> str:
@@ -68,41 +91,26 @@ def _int(value: Any) -> int:
         return 0
 
 
-def _turn_index_sql(source: Source) -> str:
-    if source.kind == "geppetto":
-        return """SELECT conv_id, session_id, turn_id,
-                         COALESCE(MAX(CASE WHEN runtime_key <> '' THEN runtime_key END), '')
-                           AS rk,
-                         MIN(created_at_ms) AS created, MAX(created_at_ms) AS updated
-                  FROM geppetto_turns GROUP BY conv_id, session_id, turn_id"""
-    return (
-        "SELECT conv_id, session_id, turn_id, runtime_key AS rk, "
-        "turn_created_at_ms AS created, updated_at_ms AS updated FROM turns"
+def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, TimelineEntry]]:
+    """Current runtime, session, activity and status per conversation (timeline store)."""
+    cols = yield (TIMELINE, "SELECT name FROM pragma_table_info('timeline_conversations')", ())
+    have = {str(r[0]).lower() for r in cols}
+    status = "status" if "status" in have else "''"
+    error = "last_error" if "last_error" in have else "''"
+    activity = "last_activity_ms" if "last_activity_ms" in have else "0"
+    select = (
+        f"SELECT conv_id, runtime_key, session_id, {activity}, {status}, {error} "
+        "FROM timeline_conversations"
     )
-
-
-# A timeline-store row: (current runtime_key, session_id, last_activity_ms).
-TimelineRow = tuple[str, str, int]
-
-
-def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, TimelineRow]]:
-    """Current runtime, session and last activity per conversation from the timeline store."""
     if conv_ids is None:
-        rows = yield (
-            TIMELINE,
-            "SELECT conv_id, runtime_key, session_id, last_activity_ms FROM timeline_conversations",
-            (),
-        )
+        rows = yield (TIMELINE, select, ())
     else:
         marks = ",".join("?" * len(conv_ids))
-        rows = yield (
-            TIMELINE,
-            f"SELECT conv_id, runtime_key, session_id, last_activity_ms "
-            f"FROM timeline_conversations "
-            f"WHERE conv_id IN ({marks})",
-            conv_ids,
-        )
-    return {_text(c): (_text(rk), _text(s), _int(la)) for c, rk, s, la in rows}
+        rows = yield (TIMELINE, f"{select} WHERE conv_id IN ({marks})", conv_ids)
+    return {
+        _text(c): TimelineEntry(_text(c), _text(rk), _text(s), _int(la), _text(st), _text(le))
+        for c, rk, s, la, st, le in rows
+    }
 
 
 # One turn of the conversation index: (conv_id, session_id, turn_id, runtime_key,
@@ -111,11 +119,23 @@ def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, Tim
 IndexRow = tuple[str, str, str, str, int, int]
 
 
-def conversation_index_plan(source: Source) -> Plan[list[IndexRow]]:
+def _turn_index_sql(source: Source) -> str:
+    if source.kind == "geppetto":
+        return """SELECT conv_id, session_id, turn_id, '' AS rk,
+                         MIN(created_at_ms) AS created, MAX(created_at_ms) AS updated
+                  FROM geppetto_turns GROUP BY conv_id, session_id, turn_id"""
+    return (
+        f"SELECT conv_id, session_id, turn_id, {source.expr('runtime_key')} AS rk, "
+        f"{source.expr('turn_created_at_ms')} AS created, "
+        f"{source.expr('updated_at_ms')} AS updated FROM turns"
+    )
+
+
+def conversation_index_plan(source: Source, overlay: Overlay) -> Plan[list[IndexRow]]:
     """Every turn's ids, runtime and times, for building the conversation list."""
     if source.kind == "none":
         return []
-    rows = yield (
+    rows: list[IndexRow] = yield (
         MAIN,
         f"""SELECT CAST(conv_id AS TEXT), COALESCE(CAST(session_id AS TEXT), ''),
                    COALESCE(CAST(turn_id AS TEXT), ''), COALESCE(CAST(rk AS TEXT), ''),
@@ -124,14 +144,72 @@ def conversation_index_plan(source: Source) -> Plan[list[IndexRow]]:
             ORDER BY 1, 5, 3""",
         (),
     )
+    if source.kind == "geppetto":
+        keys = yield from _geppetto_runtime_keys(overlay)
+        rows = [(c, s, t, keys.get((c, s, t), ""), cr, up) for c, s, t, _, cr, up in rows]
+    elif overlay.turns:
+        derived = overlay.turns
+        rows = [
+            (c, s, t, derived[(c, s, t)][0], cr, up) if (c, s, t) in derived else row
+            for row in rows
+            for c, s, t, _, cr, up in (row,)
+        ]
     return rows
 
 
-def summarize(index: list[IndexRow], timeline: dict[str, TimelineRow]) -> list[ConversationSummary]:
+def _geppetto_runtime_keys(overlay: Overlay) -> Plan[dict[tuple[str, str, str], str]]:
+    """Per turn, the latest non-empty runtime key of its geppetto_turns rows (overlaid)."""
+    rows = yield (
+        MAIN,
+        "SELECT conv_id, session_id, turn_id, phase, runtime_key, inference_id "
+        "FROM geppetto_turns ORDER BY created_at_ms, phase",
+        (),
+    )
+    out: dict[tuple[str, str, str], str] = {}
+    for conv, sess, turn, phase, rk, inf in rows:
+        key = (_text(conv), _text(sess), _text(turn))
+        value, _, _ = overlay.geppetto_values((*key, _text(phase)), _text(rk), _text(inf))
+        if value:
+            out[key] = value
+    return out
+
+
+def activity_plan(source: Source) -> Plan[dict[str, int]]:
+    """Newest snapshot time of each conversation (its latest turn's newest snapshot).
+
+    `updated_at_ms` is not activity: the GP-26 repair sets it to the time of migration for
+    rows whose times were both 0.
+    """
+    if source.kind != "normalized":
+        return {}
+    created = source.expr("turn_created_at_ms")
+    rows = yield (
+        MAIN,
+        f"""WITH latest AS (
+                SELECT conv_id, session_id, turn_id, {created} AS created FROM (
+                    SELECT conv_id, session_id, turn_id, {created},
+                           ROW_NUMBER() OVER (PARTITION BY conv_id
+                                              ORDER BY {created} DESC, turn_id DESC) AS n
+                    FROM turns) WHERE n = 1)
+            SELECT CAST(l.conv_id AS TEXT), COALESCE(
+                (SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
+                 WHERE m.conv_id = l.conv_id AND m.session_id = l.session_id
+                   AND m.turn_id = l.turn_id), l.created, 0)
+            FROM latest l""",
+        (),
+    )
+    return {_text(c): _int(ms) for c, ms in rows}
+
+
+def summarize(
+    index: list[IndexRow],
+    timeline: dict[str, TimelineEntry],
+    activity: dict[str, int] | None = None,
+) -> list[ConversationSummary]:
     """Group turn rows (ordered by conversation and turn) into summaries, newest first.
 
-    A conversation the timeline store knows but that has no turns (yet, or any more) is
-    listed too, with zero turns: it exists, and hiding it would hide a problem.
+    Conversations the timeline store knows but this file has no turns of are listed after
+    the others with `in_file=False` (the screens hide them unless asked).
     """
     out: list[ConversationSummary] = []
     seen: set[str] = set()
@@ -139,47 +217,54 @@ def summarize(index: list[IndexRow], timeline: dict[str, TimelineRow]) -> list[C
         turns = list(group)
         seen.add(conv_id)
         keys = tuple(r[3] for r in turns)
-        latest = max(turns, key=_activity)
+        latest = turns[-1]  # turn order: created, then turn id
         tl = timeline.get(conv_id)
+        last = activity.get(conv_id) if activity is not None else None
         out.append(
             ConversationSummary(
                 conv_id=conv_id,
                 session_id=latest[1],
                 turn_count=len(turns),
-                last_activity_ms=latest[5],
+                last_activity_ms=last if last is not None else max(r[5] for r in turns),
                 latest_runtime_key=next((k for k in reversed(keys) if k.strip()), ""),
-                timeline_runtime_key=tl[0] if tl else None,
+                timeline_runtime_key=tl.runtime_key if tl else None,
                 runtime_keys=keys,
+                sessions=tuple(dict.fromkeys(r[1] for r in turns)),
+                in_file=True,
+                status=tl.status if tl else "",
+                last_error=tl.last_error if tl else "",
             )
         )
-    for conv_id, (runtime_key, session_id, last_activity) in timeline.items():
-        if conv_id not in seen:
-            out.append(
-                ConversationSummary(
-                    conv_id=conv_id,
-                    session_id=session_id,
-                    turn_count=0,
-                    last_activity_ms=last_activity,
-                    latest_runtime_key="",
-                    timeline_runtime_key=runtime_key,
-                )
-            )
     out.sort(key=lambda c: (-c.last_activity_ms, c.conv_id))
-    return out
+    only_timeline = [
+        ConversationSummary(
+            conv_id=conv_id,
+            session_id=entry.session_id,
+            turn_count=0,
+            last_activity_ms=entry.last_activity_ms,
+            latest_runtime_key="",
+            timeline_runtime_key=entry.runtime_key,
+            sessions=(entry.session_id,) if entry.session_id else (),
+            in_file=False,
+            status=entry.status,
+            last_error=entry.last_error,
+        )
+        for conv_id, entry in timeline.items()
+        if conv_id not in seen
+    ]
+    only_timeline.sort(key=lambda c: (-c.last_activity_ms, c.conv_id))
+    return out + only_timeline
 
 
-def _activity(row: IndexRow) -> tuple[int, int, str]:
-    return row[5], row[4], row[2]
-
-
-def conversations_plan(with_timeline: bool) -> Plan[list[ConversationSummary]]:
+def conversations_plan(with_timeline: bool, overlay: Overlay) -> Plan[list[ConversationSummary]]:
     """All conversations with counts, last activity and runtimes, newest first."""
     source = yield from source_plan()
-    index = yield from conversation_index_plan(source)
-    timeline: dict[str, TimelineRow] = {}
+    index = yield from conversation_index_plan(source, overlay)
+    activity = yield from activity_plan(source)
+    timeline: dict[str, TimelineEntry] = {}
     if with_timeline:
         timeline = yield from timeline_plan()
-    return summarize(index, timeline)
+    return summarize(index, timeline, activity if source.kind == "normalized" else None)
 
 
 def _geppetto_block_count(payload: str) -> int:
@@ -189,7 +274,76 @@ def _geppetto_block_count(payload: str) -> int:
         return 0
 
 
-def turns_plan(conv_id: str) -> Plan[list[TurnRecord]]:
+def turn_record(
+    conv_id: str,
+    session_id: str,
+    turn_id: str,
+    runtime_key: str,
+    inference_id: str,
+    created_ms: int,
+    updated_ms: int,
+    metadata_json: str,
+    snapshots: tuple[PhaseSnapshot, ...],
+    derived: frozenset[str] = frozenset(),
+) -> TurnRecord:
+    """A turn record with the facts the rules need decided now (metadata decoded once)."""
+    meta = gojson.decode_metadata(metadata_json)
+    return TurnRecord(
+        conv_id,
+        session_id,
+        turn_id,
+        runtime_key,
+        inference_id,
+        created_ms,
+        updated_ms,
+        metadata_json,
+        snapshots,
+        metadata_malformed=meta is None,
+        runtime_from=runtime_attribution(meta),
+        inference_from=inference_attribution(meta),
+        derived=derived,
+    )
+
+
+def _geppetto_turns(conv_id: str, rows: Rows, overlay: Overlay) -> list[TurnRecord]:
+    by_turn: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
+    for row in rows:
+        by_turn.setdefault((_text(row[0]), _text(row[1])), []).append(row)
+    out: list[TurnRecord] = []
+    for (sess, turn), snaps in by_turn.items():
+        rk = inf = ""
+        derived: set[str] = set()
+        for s in snaps:
+            r, i, d = overlay.geppetto_values(
+                (conv_id, sess, turn, _text(s[2])), _text(s[4]), _text(s[5])
+            )
+            if r:
+                rk = r
+            if i:
+                inf = i
+            derived |= d
+        phases = tuple(
+            PhaseSnapshot(_text(s[2]), _int(s[3]), _geppetto_block_count(_text(s[6])))
+            for s in snaps
+        )
+        out.append(
+            turn_record(
+                conv_id,
+                sess,
+                turn,
+                rk,
+                inf,
+                min(p.snapshot_created_at_ms for p in phases),
+                max(p.snapshot_created_at_ms for p in phases),
+                _geppetto_metadata_json(_text(snaps[-1][6])),
+                phases,
+                frozenset(derived),
+            )
+        )
+    return out
+
+
+def turns_plan(conv_id: str, overlay: Overlay = NO_OVERLAY) -> Plan[list[TurnRecord]]:
     """Every turn of one conversation with its snapshots (phase, time, block count)."""
     source = yield from source_plan()
     if source.kind == "none":
@@ -201,36 +355,13 @@ def turns_plan(conv_id: str) -> Plan[list[TurnRecord]]:
             "FROM geppetto_turns WHERE conv_id = ? ORDER BY created_at_ms, phase",
             (conv_id,),
         )
-        by_turn: dict[tuple[str, str], list[tuple[Any, ...]]] = {}
-        for row in rows:
-            by_turn.setdefault((_text(row[0]), _text(row[1])), []).append(row)
-        out: list[TurnRecord] = []
-        for (sess, turn), snaps in by_turn.items():
-            rk = next((_text(s[4]) for s in reversed(snaps) if _text(s[4])), "")
-            inf = next((_text(s[5]) for s in reversed(snaps) if _text(s[5])), "")
-            phases = tuple(
-                PhaseSnapshot(_text(s[2]), _int(s[3]), _geppetto_block_count(_text(s[6])))
-                for s in snaps
-            )
-            meta = _geppetto_metadata_json(_text(snaps[-1][6]))
-            out.append(
-                TurnRecord(
-                    conv_id,
-                    sess,
-                    turn,
-                    rk,
-                    inf,
-                    min(p.snapshot_created_at_ms for p in phases),
-                    max(p.snapshot_created_at_ms for p in phases),
-                    meta,
-                    phases,
-                )
-            )
-        return out
+        return _geppetto_turns(conv_id, rows, overlay)
+    e = source.expr
     turn_rows = yield (
         MAIN,
-        "SELECT session_id, turn_id, runtime_key, inference_id, turn_created_at_ms, "
-        "updated_at_ms, turn_metadata_json FROM turns WHERE conv_id = ?",
+        f"SELECT session_id, turn_id, {e('runtime_key')}, {e('inference_id')}, "
+        f"{e('turn_created_at_ms')}, {e('updated_at_ms')}, {e('turn_metadata_json')} "
+        "FROM turns WHERE conv_id = ?",
         (conv_id,),
     )
     snap_rows = yield (
@@ -247,21 +378,26 @@ def turns_plan(conv_id: str) -> Plan[list[TurnRecord]]:
         )
     records: list[TurnRecord] = []
     for sess, turn, rk, inf, created, updated, meta in turn_rows:
+        sess, turn = _text(sess), _text(turn)
         ordered_snaps = sorted(
-            snaps_by_turn.get((_text(sess), _text(turn)), []),
+            snaps_by_turn.get((sess, turn), []),
             key=lambda p: (p.snapshot_created_at_ms, p.phase),
         )
+        rk2, inf2, updated2, derived = overlay.turn_values(
+            (conv_id, sess, turn), _text(rk), _text(inf), _int(created), _int(updated)
+        )
         records.append(
-            TurnRecord(
+            turn_record(
                 conv_id,
-                _text(sess),
-                _text(turn),
-                _text(rk),
-                _text(inf),
+                sess,
+                turn,
+                rk2,
+                inf2,
                 _int(created),
-                _int(updated),
+                updated2,
                 _text(meta) if meta is not None else "{}",
                 tuple(ordered_snaps),
+                derived,
             )
         )
     return records
@@ -314,7 +450,8 @@ def snapshot_plan(
     block_rows = yield (
         MAIN,
         """SELECT m.ordinal, m.block_id, COALESCE(b.kind, ''), COALESCE(b.role, ''),
-                  COALESCE(b.payload_json, '{}'), COALESCE(b.block_metadata_json, '{}')
+                  COALESCE(b.payload_json, '{}'), COALESCE(b.block_metadata_json, '{}'),
+                  m.content_hash
            FROM turn_block_membership m
            LEFT JOIN blocks b ON b.block_id = m.block_id AND b.content_hash = m.content_hash
            WHERE m.conv_id = ? AND m.session_id = ? AND m.turn_id = ? AND m.phase = ?
@@ -324,8 +461,8 @@ def snapshot_plan(
     )
     turn_rows = yield (
         MAIN,
-        "SELECT turn_metadata_json, turn_data_json FROM turns "
-        "WHERE conv_id = ? AND session_id = ? AND turn_id = ?",
+        f"SELECT {source.expr('turn_metadata_json')}, {source.expr('turn_data_json')} "
+        "FROM turns WHERE conv_id = ? AND session_id = ? AND turn_id = ?",
         (conv_id, session_id, turn_id),
     )
     meta, data = turn_rows[0] if turn_rows else ("{}", "{}")
@@ -336,8 +473,8 @@ def snapshot_plan(
         phase,
         created_at_ms,
         tuple(
-            Block(_int(o), _text(bid), _text(k), _text(r), _text(p), _text(bm))
-            for o, bid, k, r, p, bm in block_rows
+            Block(_int(o), _text(bid), _text(k), _text(r), _text(p), _text(bm), _text(h))
+            for o, bid, k, r, p, bm, h in block_rows
         ),
         _text(meta) or "{}",
         _text(data) or "{}",
@@ -349,84 +486,3 @@ def data_version_plan() -> Plan[int]:
     """SQLite's data_version: changes when another connection commits."""
     rows = yield (MAIN, "PRAGMA data_version", ())
     return _int(rows[0][0]) if rows else 0
-
-
-def read_error(opened: OpenedDatabase, target: str, exc: sqlite3.Error) -> StoreError:
-    """The StoreError for a SQLite error met while reading `target` of `opened`."""
-    if target == TIMELINE and opened.timeline_path not in (None, opened.read_path):
-        assert opened.timeline_path is not None
-        return classify_error(opened.timeline_path, exc, read_only=True)
-    return classify_error(opened.path, exc, read_only=True, check=opened.read_path)
-
-
-class Reader:
-    """Synchronous reader (stdlib sqlite3) over an opened database; used by the CLI."""
-
-    def __init__(self, opened: OpenedDatabase) -> None:
-        self.opened = opened
-        self._conns: dict[str, sqlite3.Connection] = {}
-
-    def _conn(self, target: str) -> sqlite3.Connection:
-        if target not in self._conns:
-            path = self.opened.read_path if target == MAIN else self.opened.timeline_path
-            assert path is not None
-            self._conns[target] = connect(path, "ro")
-        return self._conns[target]
-
-    def run(self, plan: Plan[T]) -> T:
-        """Drive a plan to completion on sqlite3 connections.
-
-        A SQLite error (a damaged page met while reading, a lock held past the timeout)
-        becomes the same one-line StoreError the opener raises, naming the user's file.
-        """
-        target = MAIN
-        try:
-            query = next(plan)
-            while True:
-                target, sql, params = query
-                if target == TIMELINE and self.opened.timeline_path is None:
-                    rows: Rows = []
-                else:
-                    conn = self._conn(target)
-                    try:
-                        rows = conn.execute(sql, params).fetchall()
-                    except sqlite3.OperationalError as exc:
-                        if not is_decode_error(exc) or conn.text_factory is lenient_text:
-                            raise
-                        conn.text_factory = lenient_text  # shown with U+FFFD from now on
-                        rows = conn.execute(sql, params).fetchall()
-                query = plan.send(rows)
-        except StopIteration as stop:
-            return stop.value  # type: ignore[no-any-return]
-        except sqlite3.Error as exc:
-            raise read_error(self.opened, target, exc) from None
-
-    def conversations(self) -> list[ConversationSummary]:
-        """All conversations, newest activity first."""
-        if self.opened.schema_after == Era.EMPTY:
-            return []
-        return self.run(conversations_plan(self.opened.timeline_path is not None))
-
-    def turns(self, conv_id: str) -> list[TurnRecord]:
-        """All turns of a conversation (unordered; see tui.domain for the order)."""
-        if self.opened.schema_after == Era.EMPTY:
-            return []
-        return self.run(turns_plan(conv_id))
-
-    def timeline(self, conv_ids: tuple[str, ...]) -> dict[str, TimelineRow]:
-        """Timeline-store runtime and session for these conversations."""
-        if self.opened.timeline_path is None:
-            return {}
-        return self.run(timeline_plan(conv_ids))
-
-    def snapshot(
-        self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
-    ) -> SnapshotDetail | None:
-        """One snapshot's blocks and metadata."""
-        return self.run(snapshot_plan(conv_id, session_id, turn_id, phase, created_at_ms))
-
-    def close(self) -> None:
-        """Close every connection."""
-        for conn in self._conns.values():
-            conn.close()
-        self._conns.clear()

@@ -167,3 +167,49 @@ def detect(conn: sqlite3.Connection) -> SchemaInfo:
         has_timeline=has_timeline,
         missing_indexes=missing,
     )
+
+
+# Tables and columns some era of pinocchio or geppetto writes; anything else is kept as is.
+KNOWN_TABLES = frozenset(
+    {
+        "turns",
+        "blocks",
+        "turn_block_membership",
+        *LEGACY_ARCHIVE_TABLES,
+        GEPPETTO_TABLE,
+        TIMELINE_TABLE,
+        "timeline_entities",
+        "timeline_versions",
+        "pinocchio_schema_version",
+    }
+)
+KNOWN_TURNS_COLUMNS = frozenset(
+    {
+        "conv_id",
+        "session_id",
+        "run_id",
+        "turn_id",
+        "phase",
+        "payload",
+        "created_at_ms",
+        "turn_created_at_ms",
+        "turn_metadata_json",
+        "turn_data_json",
+        "updated_at_ms",
+        "runtime_key",
+        "inference_id",
+    }
+)
+
+
+def future_schema(conn: sqlite3.Connection, info: SchemaInfo) -> tuple[str, ...]:
+    """What a newer writer may have added: unknown tables, `turns` columns, views and a
+    non-zero `user_version`. Such things are kept as they are and ignored."""
+    found = [f"table {t}" for t in sorted(info.tables - KNOWN_TABLES)]
+    found += [f"column turns.{c}" for c in sorted(info.turns_columns - KNOWN_TURNS_COLUMNS)]
+    views = conn.execute("SELECT name FROM sqlite_master WHERE type = 'view'").fetchall()
+    found += [f"view {r[0]}" for r in sorted(views)]
+    version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    if version:
+        found.append(f"user_version {version}")
+    return tuple(found)

@@ -1,5 +1,11 @@
 """Blocks of a snapshot rendered by kind, and the turn metadata panel.
 
+Every block has two views, toggled for the whole screen: *rendered* (text by kind, an
+llm_text's Markdown styled in place without losing a character, tool arguments and
+results as indented JSON) and *exact* (the payload's text exactly as stored, then the
+payload and the block metadata as indented JSON). Both show database text only through
+`safe_text` in Rich `Text`, never as markup.
+
 Very large text is cut at `TEXT_LIMIT` characters with a "press e to expand" line; the
 expanded text goes into a `LargeText` view, which draws only the visible lines, so a
 block of megabytes never freezes the screen.
@@ -8,6 +14,7 @@ block of megabytes never freezes the screen.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -19,12 +26,25 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from tui.formatting import safe_text, short_id
-from tui.store.gojson import decode_metadata
-from tui.store.records import Block
+from tui.store import gojson
+from tui.store.attribution import Attribution
+from tui.store.records import DERIVED_INFERENCE, DERIVED_RUNTIME, Block, TurnRecord
+from tui.widgets.block_text import (
+    is_blank_key,
+    markdown_text,
+    stored_note,
+    tool_error,
+    visible_blank,
+)
 from tui.widgets.large_text import LargeText
 
 TEXT_LIMIT = 20_000
+RAW_BLOCK_LIMIT = 20_000  # characters of one block's payload in the raw view
+RAW_TOTAL_LIMIT = 1_000_000  # characters of block payloads in the raw view, all blocks
 KNOWN_KINDS = ("user", "llm_text", "tool_call", "tool_use", "system", "reasoning")
+
+OK_MARK = "✓ ok"
+ERROR_MARK = "✗ ERROR"
 
 _json_highlighter = JSONHighlighter()
 
@@ -37,16 +57,30 @@ def parse_json(text: str) -> Any:
         return text
 
 
+def dump_json(value: Any) -> str:
+    """Indented JSON of a decoded value (its repr when it cannot be dumped)."""
+    try:
+        return json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
+    except (TypeError, ValueError, RecursionError):
+        return repr(value)
+
+
 def pretty_json(value: Any, limit: int | None = None) -> Text:
     """Indented, highlighted, safe JSON text of a value."""
-    try:
-        dumped = json.dumps(value, indent=2, ensure_ascii=False, sort_keys=False)
-    except (TypeError, ValueError, RecursionError):
-        dumped = repr(value)
+    dumped = dump_json(value)
     if limit is not None and len(dumped) > limit:
         dumped = dumped[:limit]
     text = Text(safe_text(dumped, multiline=True))
     return _json_highlighter(text)
+
+
+def stored_json(stored: str, limit: int | None = None) -> Text:
+    """A stored JSON column pretty-printed, or exactly as stored when it does not decode."""
+    value = parse_json(stored)
+    if isinstance(value, str) and value == stored:
+        shown = stored if limit is None else stored[:limit]
+        return Text(safe_text(shown, multiline=True))
+    return pretty_json(value, limit)
 
 
 def more_line(remaining: int) -> Text:
@@ -54,17 +88,44 @@ def more_line(remaining: int) -> Text:
     return Text(f"… {remaining:,} more characters — press e to expand", style="bold")
 
 
-class BlockView(Vertical):
-    """One block: a header line and a body chosen by kind."""
+class CutPreview(Static):
+    """The first `TEXT_LIMIT` characters of a text too large to show at once."""
 
-    def __init__(self, block: Block) -> None:
+    def __init__(self, full_text: str, renderable: Text, *, classes: str = "") -> None:
+        super().__init__(renderable, classes=classes)
+        self.full_text = full_text
+
+
+class BlockView(Vertical):
+    """One block: a header line and a body chosen by kind (or the exact payload)."""
+
+    def __init__(self, block: Block, *, exact: bool = False) -> None:
         kind = block.kind if block.kind in KNOWN_KINDS else "other"
         super().__init__(classes=f"block -{kind.replace('_', '-')}")
         self.block = block
         self.kind = kind
         self.payload: Any = parse_json(block.payload_json)
-        self.full_text: str | None = None  # set when the body was cut
+        self.error: Any | None = tool_error(self.payload) if kind == "tool_use" else None
+        if kind == "tool_use":
+            self.set_class(self.error is not None, "-error")
+            self.set_class(self.error is None, "-ok")
+        self.exact = exact
+        self.full_text: str | None = None  # the first cut text of the body, if any
         self.expanded = False
+
+    @property
+    def failed(self) -> bool:
+        """True for a tool result whose payload has a non-blank error."""
+        return self.error is not None
+
+    async def set_exact(self, exact: bool) -> None:
+        """Switch between the rendered and the exact view of this block."""
+        if exact == self.exact:
+            return
+        self.exact = exact
+        self.full_text = None
+        self.expanded = False
+        await self.recompose()
 
     # -- header and body -------------------------------------------------------------
 
@@ -83,8 +144,14 @@ class BlockView(Vertical):
         if self.kind in ("tool_call", "tool_use") and "id" in payload:
             header.append(" · call ", style="dim")
             header.append(safe_text(str(payload.get("id")), 40))
-        if self.kind == "tool_use" and "error" in payload:
-            header.append(" · ERROR", style="bold")
+        if self.kind == "tool_use":
+            header.append(" · ", style="dim")
+            if self.failed:
+                header.append(ERROR_MARK, style="bold reverse")
+            else:
+                header.append(OK_MARK, style="bold")
+        if self.exact:
+            header.append(" · exact", style="dim italic")
         if b.block_id:
             header.append("  id ", style="dim")
             header.append(short_id(b.block_id, 16), style="dim")
@@ -92,6 +159,9 @@ class BlockView(Vertical):
 
     def compose(self) -> ComposeResult:
         yield Static(self._header(), classes="block-header")
+        if self.exact:
+            yield from self._exact_body()
+            return
         yield from self._body()
         meta = parse_json(self.block.metadata_json)
         if meta and meta != "{}":
@@ -102,29 +172,22 @@ class BlockView(Vertical):
             yield Static(line, classes="block-meta")
 
     def _text_body(self, text: str, *, markdown: bool = False, classes: str = "") -> ComposeResult:
-        from textual.widgets import Markdown  # markdown-it loads on the first detail screen
+        def show(s: str) -> Text:
+            return markdown_text(s) if markdown else Text(safe_text(s, multiline=True))
 
         if len(text) > TEXT_LIMIT:
-            self.full_text = text
-            preview = text[:TEXT_LIMIT]
-            if markdown:
-                yield Markdown(safe_text(preview, multiline=True), classes="block-body")
-            else:
-                yield Static(
-                    Text(safe_text(preview, multiline=True)), classes=f"block-body {classes}"
-                )
+            if self.full_text is None:
+                self.full_text = text
+            yield CutPreview(text, show(text[:TEXT_LIMIT]), classes=f"block-body {classes}")
             yield Static(more_line(len(text) - TEXT_LIMIT), classes="block-more")
             return
-        if markdown:
-            yield Markdown(safe_text(text, multiline=True), classes="block-body")
-        else:
-            yield Static(Text(safe_text(text, multiline=True)), classes=f"block-body {classes}")
+        yield Static(show(text), classes=f"block-body {classes}")
 
     def _value_body(self, value: Any, classes: str = "") -> ComposeResult:
         if isinstance(value, str):
             yield from self._text_body(value, classes=classes)
             return
-        dumped = json.dumps(value, indent=2, ensure_ascii=False)
+        dumped = dump_json(value)
         if len(dumped) > TEXT_LIMIT:
             yield from self._text_body(dumped, classes=classes)
             return
@@ -158,9 +221,12 @@ class BlockView(Vertical):
                 args = parse_json(args)
             yield from self._value_body(args)
         elif self.kind == "tool_use":
-            if payload.get("error") not in (None, ""):
-                yield from self._value_body(payload.get("error"), classes="-error")
+            if self.failed:
+                yield Static(Text("error", style="bold"), classes="block-label")
+                yield from self._value_body(self.error, classes="-error")
             if "result" in payload:
+                if self.failed:
+                    yield Static(Text("result", style="bold"), classes="block-label")
                 yield from self._value_body(payload.get("result"))
         else:
             yield from self._value_body(payload)
@@ -168,18 +234,50 @@ class BlockView(Vertical):
         if isinstance(images, list) and images:
             yield Static(Text(f"[{len(images)} image(s)]", style="dim"), classes="block-body")
 
+    def _exact_body(self) -> ComposeResult:
+        """The payload's text exactly as stored, then payload and metadata as JSON."""
+        payload = self.payload
+        text = payload.get("text") if isinstance(payload, dict) else None
+        if isinstance(text, str):
+            yield Static(Text("text (exact)", style="bold"), classes="block-label")
+            yield from self._text_body(text, classes="-exact")
+        yield Static(Text("payload (JSON)", style="bold"), classes="block-label")
+        if isinstance(payload, str) and payload == self.block.payload_json:
+            yield from self._text_body(payload, classes="-exact")  # does not decode
+        else:
+            yield from self._json_text_body(payload)
+        meta = parse_json(self.block.metadata_json)
+        yield Static(Text("block metadata (JSON)", style="bold"), classes="block-label")
+        if isinstance(meta, str) and meta == self.block.metadata_json:
+            yield from self._text_body(meta, classes="-exact")
+        else:
+            yield from self._json_text_body(meta)
+
+    def _json_text_body(self, value: Any) -> ComposeResult:
+        dumped = dump_json(value)
+        if len(dumped) > TEXT_LIMIT:
+            yield from self._text_body(dumped, classes="-exact")
+        else:
+            yield Static(pretty_json(value), classes="block-body -exact")
+
     # -- expansion -------------------------------------------------------------------
 
     async def expand_text(self) -> bool:
-        """Replace the cut preview with the whole text in a read-only TextArea."""
-        if self.full_text is None or self.expanded:
+        """Replace each cut preview with the whole text in a `LargeText` view."""
+        cut = list(self.query(CutPreview))
+        if not cut or self.expanded:
             return False
         self.expanded = True
-        for widget in list(self.query(".block-body")) + list(self.query(".block-more")):
-            await widget.remove()
-        view = LargeText(safe_text(self.full_text, multiline=True), classes="block-expanded")
-        await self.mount(view, after=self.query_one(".block-header"))
+        for preview in cut:
+            view = LargeText(safe_text(preview.full_text, multiline=True), classes="block-expanded")
+            await self.mount(view, after=preview)
+            await preview.remove()
+        for more in list(self.query(".block-more")):
+            await more.remove()
         return True
+
+
+# -- the metadata panel ---------------------------------------------------------------
 
 
 def _scalar(meta: dict[str, Any], key: str) -> Text:
@@ -191,25 +289,65 @@ def _scalar(meta: dict[str, Any], key: str) -> Text:
     return Text(safe_text(json.dumps(value, ensure_ascii=False), 80))
 
 
-def metadata_summary(metadata_json: str, runtime_key: str, inference_id: str) -> RenderableType:
-    """Model, provider, usage, stop reason, inference id and the runtime attribution map."""
-    decoded = parse_json(metadata_json) if decode_metadata(metadata_json) is not None else None
-    meta = decoded if isinstance(decoded, dict) else None
+def shown_key(value: str, limit: int = 60) -> Text:
+    """A runtime key or inference id as shown: blanks visible, empty as unknown."""
+    if value == "":
+        return Text("∅ unknown", style="dim italic")
+    if is_blank_key(value):
+        text = Text(visible_blank(value, limit), style="bold")
+        text.append("  blank = unknown", style="dim italic")
+        return text
+    return Text(visible_blank(value, limit))
+
+
+def source_text(attribution: Attribution) -> Text:
+    """`planner` from runtime (string) / no metadata key gives a value."""
+    if not attribution.value:
+        return Text(attribution.describe(), style="dim italic")
+    text = Text(safe_text(attribution.value, 60), style="bold")
+    text.append(" from ", style="dim")
+    text.append(safe_text(attribution.describe(), 80))
+    return text
+
+
+def _attribution_rows(
+    table: Table, label: str, stored: str, attribution: Attribution, derived: bool, column: str
+) -> None:
+    what = "runtime" if column == DERIVED_RUNTIME else "inference id"
+    table.add_row(label, shown_key(stored))
+    table.add_row(
+        "  metadata source",
+        source_text(attribution),
+    )
+    note = stored_note(stored, attribution.value, derived=derived, column=column, what=what)
+    style = "bold" if is_blank_key(stored) or derived else ""
+    table.add_row("  stored", Text(note, style=style))
+
+
+def metadata_summary(turn: TurnRecord) -> RenderableType:
+    """Runtime and inference id with where they came from; model, usage, stop reason."""
+    meta = gojson.decode_metadata(turn.metadata_json, float64=False)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
     table.add_column()
-    table.add_row(
+    _attribution_rows(
+        table,
         "runtime (this turn)",
-        Text(safe_text(runtime_key, 60))
-        if runtime_key.strip()
-        else Text("∅ unknown", style="dim italic"),
+        turn.runtime_key,
+        turn.runtime_from,
+        DERIVED_RUNTIME in turn.derived,
+        DERIVED_RUNTIME,
     )
-    table.add_row(
+    _attribution_rows(
+        table,
         "inference id",
-        Text(safe_text(inference_id, 60)) if inference_id else Text("—", style="dim"),
+        turn.inference_id,
+        turn.inference_from,
+        DERIVED_INFERENCE in turn.derived,
+        DERIVED_INFERENCE,
     )
     if meta is None:
-        table.add_row("metadata", Text("not valid JSON (see raw)", style="bold"))
+        table.add_row("metadata", Text("not valid JSON (see raw: r)", style="bold"))
         return table
     table.add_row("model", _scalar(meta, "geppetto.model@v1"))
     table.add_row("provider", _scalar(meta, "geppetto.provider@v1"))
@@ -220,38 +358,89 @@ def metadata_summary(metadata_json: str, runtime_key: str, inference_id: str) ->
     else:
         table.add_row("usage", _scalar(meta, "geppetto.usage@v1"))
     table.add_row("stop reason", _scalar(meta, "geppetto.stop_reason@v1"))
-    attribution = meta.get("geppetto.runtime@v1")
-    if attribution is None:
-        for legacy in ("runtime", "runtime_key"):
-            if legacy in meta:
-                attribution = {legacy: meta[legacy]}
-                break
-    renderables: list[RenderableType] = [table]
-    title = Text("runtime attribution (geppetto.runtime@v1)", style="bold")
-    renderables.append(Text(""))
-    renderables.append(title)
-    if attribution is None:
-        renderables.append(Text("none in the turn metadata", style="dim italic"))
+    renderables: list[RenderableType] = [table, Text("")]
+    key = turn.runtime_from.key
+    if key is not None and key in meta:
+        title = Text("runtime attribution: ", style="bold")
+        title.append(safe_text(turn.runtime_from.describe(), 80), style="bold")
+        renderables.append(title)
+        renderables.append(pretty_json(meta[key], 4000))
     else:
-        renderables.append(pretty_json(attribution, 4000))
+        present = [k for k in gojson.RUNTIME_KEYS if k in meta]
+        if present:
+            title = Text("runtime attribution: ", style="bold")
+            title.append(safe_text(present[0], 40), style="bold")
+            title.append(" (gives no value)", style="bold")
+            renderables.append(title)
+            renderables.append(pretty_json(meta[present[0]], 4000))
+        else:
+            renderables.append(Text("runtime attribution", style="bold"))
+            keys = ", ".join(gojson.RUNTIME_KEYS)
+            renderables.append(Text(f"none in the turn metadata ({keys})", style="dim italic"))
     return Group(*renderables)
 
 
-def raw_metadata(metadata_json: str, data_json: str) -> RenderableType:
-    """The raw turn metadata and data as indented JSON."""
+# -- the raw view ---------------------------------------------------------------------
+
+
+def _block_heading(block: Block) -> Text:
+    heading = Text(f"block #{block.ordinal} ", style="bold")
+    heading.append(safe_text(block.kind or "?", 24), style="bold")
+    if block.role:
+        heading.append(f" · {safe_text(block.role, 24)}")
+    heading.append(" · id ", style="dim")
+    heading.append(safe_text(block.block_id, 80))
+    if block.content_hash:
+        heading.append(" · hash ", style="dim")
+        heading.append(short_id(block.content_hash, 16))
+    return heading
+
+
+def _raw_blocks(blocks: Sequence[Block]) -> Iterable[RenderableType]:
+    budget = RAW_TOTAL_LIMIT
+    for index, block in enumerate(blocks):
+        if budget <= 0:
+            yield Text(
+                f"… {len(blocks) - index:,} more blocks not shown in the raw view",
+                style="dim italic",
+            )
+            return
+        yield Text("")
+        yield _block_heading(block)
+        for label, stored in (
+            ("payload", block.payload_json),
+            ("block metadata", block.metadata_json),
+        ):
+            yield Text(f"{label} (raw JSON)", style="dim")
+            shown = stored_json(stored, RAW_BLOCK_LIMIT)
+            yield shown
+            budget -= len(shown.plain)
+            if len(stored) > RAW_BLOCK_LIMIT:
+                yield Text(
+                    f"… cut in the raw view ({len(stored):,} characters stored); "
+                    "the exact view (x) then e shows all",
+                    style="dim italic",
+                )
+
+
+def raw_metadata(
+    metadata_json: str,
+    data_json: str,
+    blocks: Sequence[Block] = (),
+    raw_payload: str | None = None,
+) -> RenderableType:
+    """The raw turn metadata and data, then every block's payload and metadata."""
     parts: list[RenderableType] = [Text("turn metadata (raw)", style="bold")]
-    meta = parse_json(metadata_json)
-    parts.append(
-        pretty_json(meta, 200_000)
-        if not isinstance(meta, str)
-        else Text(safe_text(meta, 200_000, multiline=True))
-    )
+    parts.append(stored_json(metadata_json, 200_000))
     parts.append(Text(""))
     parts.append(Text("turn data (raw)", style="bold"))
-    data = parse_json(data_json)
-    parts.append(
-        pretty_json(data, 200_000)
-        if not isinstance(data, str)
-        else Text(safe_text(data, 200_000, multiline=True))
-    )
+    parts.append(stored_json(data_json, 200_000))
+    if blocks:
+        parts.append(Text(""))
+        parts.append(Text(f"blocks of this snapshot (raw, {len(blocks)})", style="bold"))
+        parts.extend(_raw_blocks(blocks))
+    if raw_payload is not None:
+        parts.append(Text(""))
+        parts.append(Text("snapshot payload as stored (YAML)", style="bold"))
+        parts.append(Text(safe_text(raw_payload[:200_000], multiline=True)))
     return Group(*parts)

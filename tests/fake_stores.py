@@ -1,0 +1,84 @@
+"""Small stores that wrap a real one and misbehave on purpose (slow, failing)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+from typing import Any
+
+from tui.store.base import ConversationRecords, OpenCallbacks, Store
+from tui.store.models import Opened
+from tui.store.records import ConversationSummary, SnapshotDetail
+
+
+class WrappedStore:
+    """Delegates everything to `inner`; subclasses override what they break."""
+
+    def __init__(self, inner: Store) -> None:
+        self.inner = inner
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    @property
+    def read_only(self) -> bool:
+        return self.inner.read_only
+
+    async def open(self, callbacks: OpenCallbacks | None = None) -> Opened:
+        return await self.inner.open(callbacks)
+
+    async def conversations(self) -> list[ConversationSummary]:
+        return await self.inner.conversations()
+
+    async def conversation(self, conv_id: str) -> ConversationRecords:
+        return await self.inner.conversation(conv_id)
+
+    async def snapshot(
+        self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+    ) -> SnapshotDetail | None:
+        return await self.inner.snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
+
+    async def change_token(self) -> Hashable:
+        return await self.inner.change_token()
+
+    async def close(self) -> None:
+        await self.inner.close()
+
+    def reopen(self, *, read_only: bool) -> Store:
+        return type(self)(self.inner.reopen(read_only=read_only))  # type: ignore[call-arg]
+
+
+class FailingConversationStore(WrappedStore):
+    """Reading one conversation fails with `error` once `armed` is set."""
+
+    def __init__(self, inner: Store, error: BaseException | None = None) -> None:
+        super().__init__(inner)
+        self.error = error or OSError("disk I/O error")
+        self.armed = False
+
+    async def conversation(self, conv_id: str) -> ConversationRecords:
+        if self.armed:
+            raise self.error
+        return await super().conversation(conv_id)
+
+
+class SlowChangeTokenStore(WrappedStore):
+    """Every change-token read takes `delay` seconds (a slow disk or server)."""
+
+    def __init__(self, inner: Store, delay: float = 1.3) -> None:
+        super().__init__(inner)
+        self.delay = delay
+        self.calls = 0
+        self.completed = 0
+
+    async def change_token(self) -> Hashable:
+        self.calls += 1
+        await asyncio.sleep(self.delay)
+        token = await super().change_token()
+        self.completed += 1
+        return token
+
+
+def unused(_: Any) -> None:
+    """(keeps linters quiet about re-exports)"""
