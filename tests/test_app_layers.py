@@ -32,10 +32,56 @@ def test_widgets_and_screens_touch_no_sql(path: Path) -> None:
         assert keyword not in source
 
 
-@pytest.mark.parametrize("name", ["demo.py", "formatting.py", "domain.py"])
-def test_non_ui_modules_do_not_import_textual(name: str) -> None:
-    modules = imported_modules(TUI / name)
-    assert not {m for m in modules if m.split(".")[0] == "textual"}
+NON_UI = sorted(
+    [TUI / "demo.py", TUI / "formatting.py", TUI / "domain.py", TUI / "dump.py", TUI / "cli.py"]
+    + list(TUI.glob("store/*.py")),
+)
+
+
+@pytest.mark.parametrize("path", NON_UI, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_non_ui_modules_do_not_import_textual(path: Path) -> None:
+    """The data package, the domain and the headless CLI never import textual (the CLI's
+    app command imports tui.app lazily, inside the function)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    top_level: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            top_level.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            top_level.add(node.module)
+    everything = imported_modules(path)
+    assert not {m for m in top_level if m.split(".")[0] == "textual" or m == "tui.app"}
+    if path.parent.name == "store":
+        assert not {m for m in everything if m.split(".")[0] == "textual" or m == "tui.app"}
+
+
+def test_headless_commands_do_not_load_textual(tmp_path: Path) -> None:
+    """`dump` runs without importing textual (start-up stays light)."""
+    import subprocess
+    import sys
+
+    from tests import builders as b
+
+    path = b.build_gp26(tmp_path / "t.db", b.standard_scenario())
+    code = (
+        "import sys; from tui.cli import main; rc = main(['dump', sys.argv[1]]); "
+        "sys.stderr.write('TEXTUAL_LOADED' if 'textual' in sys.modules else 'NO_TEXTUAL'); "
+        "sys.exit(rc)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=60
+    )
+    assert res.returncode == 0, res.stderr
+    assert "NO_TEXTUAL" in res.stderr
+
+
+def test_widgets_never_bypass_the_store() -> None:
+    """Screens and widgets reach data only through the app's messages (no store import)."""
+    for path in UI_FILES:
+        modules = imported_modules(path)
+        assert not {
+            m for m in modules if m.startswith(("tui.store.sqlite_store", "tui.store.reader"))
+        }
 
 
 def test_all_css_is_in_the_tcss_file() -> None:

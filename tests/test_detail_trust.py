@@ -297,7 +297,7 @@ async def test_header_has_full_timestamp_and_list_dates_a_new_day(db: Path) -> N
         assert "2026-02" not in prompts[0]  # same day as the turn: the clock only
         assert "23:59:58.000" in prompts[0]
         assert "2026-02" not in prompts[1] and "23:59:59.500" in prompts[1]
-        assert "2026-02-24 00:00:00.500" in prompts[2]  # past midnight: dated
+        assert "2026-02-24\n00:00:00.500" in prompts[2]  # past midnight: dated
 
 
 # -- 6. next and previous turn -----------------------------------------------------------

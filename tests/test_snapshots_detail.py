@@ -63,9 +63,9 @@ def test_detail_shows_text_verbatim_and_dates_a_new_day(
     snap_compare: SnapCompare, db: str, size: tuple[int, int]
 ) -> None:
     """You should see turn 1 of 4: the header with the full time "2026-02-23
-    23:59:58.000" and "runtime planner · metadata runtime (string)"; in the snapshot list
-    pre_inference and post_inference with the clock only and `final` dated
-    "2026-02-24 00:00:00.500" (past midnight); on the right, from "── this turn ──", the
+    23:59:58.000" and "runtime planner · in metadata as runtime (string)"; in the
+    snapshot list pre_inference and post_inference with the clock only and `final` with
+    the date "2026-02-24" on its own line (past midnight); on the right, from "── this turn ──", the
     assistant's text with every line as stored: "## Plan", the indented
     "1. compare <stock-ledger> first", "then check <b>bold</b> & <br/> tags", the
     indented code line and "- keep **20 units** of `A-1`", Markdown delimiters dimmed."""
@@ -84,7 +84,7 @@ def test_detail_tool_results_ok_and_error(
     (map field slug)") scrolled to its two tool results: call-1 marked "✓ ok" with
     "3 in stock" and a success border, call-2 marked "✗ ERROR" in the error colour with
     a thick border, a tinted background, an "error" label over "boom" and a "result"
-    label over an empty result."""
+    label over `"" (empty)`."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_turn(pilot, 1)
@@ -103,9 +103,10 @@ def test_detail_blank_runtime_key_is_visible_and_explained(
 ) -> None:
     """You should see turn 3, whose runtime_key is stored as two spaces: the header reads
     "runtime ␠␠ blank = unknown · metadata geppetto.runtime@v1 (string) says planner";
-    the metadata panel shows "runtime (this turn) ␠␠ blank = unknown", its metadata
-    source "planner from geppetto.runtime@v1 (string)" and, in bold, "stored as blank;
-    metadata says `planner` but pinocchio's backfill only fills empty columns"."""
+    the metadata panel shows "runtime (this turn) ␠␠ blank = unknown", "in metadata:
+    planner from geppetto.runtime@v1 (string)" and, in bold, "stored as blank; metadata
+    says `planner` but pinocchio's backfill only fills empty columns"; at 80x24 long
+    values wrap (nothing ends in an ellipsis)."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_turn(pilot, 2)

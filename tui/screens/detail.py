@@ -50,7 +50,7 @@ def snapshot_prompt(snap: PhaseSnapshot, repeat: int, show_date: bool = False) -
         text.append(f" #{repeat}", style="dim")
     text.append("\n")
     if show_date:
-        text.append(day_of(snap.snapshot_created_at_ms) + " ", style="bold")
+        text.append(day_of(snap.snapshot_created_at_ms) + "\n", style="bold")
     text.append(format_clock_ms(snap.snapshot_created_at_ms))
     text.append(f" · {snap.block_count} block{'s' if snap.block_count != 1 else ''}", style="dim")
     return text
@@ -194,12 +194,14 @@ class TurnDetailScreen(Screen[None]):
             title.append(" (derived in memory from ", style="dim")
             title.append(safe_text(record.runtime_from.describe(), 60))
             title.append(", not stored)", style="dim")
+        elif record.runtime_from.value == key:
+            title.append(" · in metadata as ", style="dim")
+            title.append(safe_text(record.runtime_from.describe(), 60))
         elif record.runtime_from.value:
             title.append(" · metadata ", style="dim")
             title.append(safe_text(record.runtime_from.describe(), 60))
-            if record.runtime_from.value != key:
-                title.append(" says ", style="dim")
-                title.append(safe_text(record.runtime_from.value, 24), style="bold")
+            title.append(" says ", style="dim")
+            title.append(safe_text(record.runtime_from.value, 24), style="bold")
         if t.anomalies:
             title.append(" · ⚠ ", style="bold")
             title.append("; ".join(ANOMALY_LABELS.get(a, safe_text(a, 30)) for a in t.anomalies))

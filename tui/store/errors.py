@@ -52,9 +52,3 @@ class PermissionDeniedError(StoreError):
     """The file (or its folder) cannot be read at all."""
 
     exit_code = 5
-
-
-class MigrationAbortedError(StoreError):
-    """A migration failed and was rolled back; the file is unchanged."""
-
-    exit_code = 3

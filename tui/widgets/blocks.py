@@ -184,6 +184,9 @@ class BlockView(Vertical):
         yield Static(show(text), classes=f"block-body {classes}")
 
     def _value_body(self, value: Any, classes: str = "") -> ComposeResult:
+        if value == "":
+            yield Static(Text('"" (empty)', style="dim italic"), classes=f"block-body {classes}")
+            return
         if isinstance(value, str):
             yield from self._text_body(value, classes=classes)
             return
@@ -316,7 +319,7 @@ def _attribution_rows(
     what = "runtime" if column == DERIVED_RUNTIME else "inference id"
     table.add_row(label, shown_key(stored))
     table.add_row(
-        "  metadata source",
+        "  in metadata",
         source_text(attribution),
     )
     note = stored_note(stored, attribution.value, derived=derived, column=column, what=what)
@@ -329,7 +332,7 @@ def metadata_summary(turn: TurnRecord) -> RenderableType:
     meta = gojson.decode_metadata(turn.metadata_json, float64=False)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="dim", no_wrap=True)
-    table.add_column()
+    table.add_column(overflow="fold")  # long keys break, never end in an ellipsis
     _attribution_rows(
         table,
         "runtime (this turn)",
