@@ -124,3 +124,19 @@ def test_real_opens_are_worded_from_their_results(tmp_path: Path) -> None:
         assert presenter.notice_text(empty.opened) == "empty database (0 bytes): no conversations"
     finally:
         empty.close()
+
+
+def test_an_overlay_says_what_was_derived_and_that_nothing_was_written() -> None:
+    report = MigrationReport(
+        applied=False, steps=("x",), backfilled_runtime_key=1, unknown_runtime_turns=2
+    )
+    o = opened(
+        mode=OpenMode.OVERLAY,
+        read_only=True,
+        schema_before=Era.ERA2_NORMALIZED,
+        report=report,
+    )
+    assert presenter.title_text("t.db", o) == "t.db · era2-normalized, read as gp26"
+    assert presenter.notice_text(o) == (
+        "derived in memory, not written: 1 runtime key, 2 turns of unknown runtime"
+    )

@@ -65,8 +65,8 @@ def test_detail_shows_text_verbatim_and_dates_a_new_day(
     """You should see turn 1 of 4: the header with the full time "2026-02-23
     23:59:58.000" and "runtime planner · in metadata as runtime (string)"; in the
     snapshot list pre_inference and post_inference with the clock only and `final` with
-    the date "2026-02-24" on its own line (past midnight); on the right, from "── this turn ──", the
-    assistant's text with every line as stored: "## Plan", the indented
+    the date "2026-02-24" on its own line (past midnight); on the right, from
+    "── this turn ──", the assistant's text with every line as stored: "## Plan", the indented
     "1. compare <stock-ledger> first", "then check <b>bold</b> & <br/> tags", the
     indented code line and "- keep **20 units** of `A-1`", Markdown delimiters dimmed."""
 

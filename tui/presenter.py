@@ -17,7 +17,9 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 def title_text(label: str, opened: Opened) -> str:
     """`turns-tui  PATH · era` (`era0 → gp26` when it was migrated)."""
-    if opened.schema_before != opened.schema_after:
+    if opened.mode == OpenMode.OVERLAY and opened.schema_before != opened.schema_after:
+        era = f"{opened.schema_before.value}, read as {opened.schema_after.value}"
+    elif opened.schema_before != opened.schema_after:
         era = f"{opened.schema_before.value} → {opened.schema_after.value}"
     else:
         era = opened.schema_after.value
@@ -42,6 +44,7 @@ def banner_text(opened: Opened) -> str | None:
 
 def _what_was_done(opened: Opened) -> list[str]:
     report = opened.report
+    verb = "" if opened.mode == OpenMode.OVERLAY else "backfilled "
     did: list[str] = []
     if report.legacy_rows_normalized:
         did.append(f"normalised {plural(report.legacy_rows_normalized, 'legacy snapshot')}")
@@ -52,7 +55,7 @@ def _what_was_done(opened: Opened) -> list[str]:
             parts.append(plural(report.backfilled_runtime_key, "runtime key"))
         if report.backfilled_inference_id:
             parts.append(plural(report.backfilled_inference_id, "inference id"))
-        did.append("backfilled " + " and ".join(parts))
+        did.append(verb + " and ".join(parts))
     return did
 
 
@@ -69,7 +72,7 @@ def migration_notice(opened: Opened) -> str | None:
     elif opened.mode == OpenMode.OVERLAY:
         lead = "derived in memory, not written"
         if opened.schema_before.value == "geppetto-turns":
-            lead = "geppetto_turns is never written; derived in memory"
+            lead = "geppetto_turns belongs to geppetto and is never written; derived in memory"
     else:
         did = []
         lead = ""
