@@ -193,13 +193,23 @@ def print_table(res: Results) -> None:
 
 
 def dataset(
-    convs: int, turns: int, seed: int = 26, tag: str = "era2"
+    convs: int, turns: int, seed: int = 26, tag: str = "era2", long_blocks: int = 0
 ) -> tuple[Path, dict[str, Any]]:
-    """The cached era 2 file for these parameters; generated when missing or stale."""
+    """The cached era 2 (or, with tag "era1", era 1) file for these parameters; generated
+    when missing or stale. `long_blocks` adds one conversation whose last turn holds about
+    that many blocks (era 2 only)."""
     DATA.mkdir(exist_ok=True)
-    path = DATA / f"{tag}-{convs}x{turns}-s{seed}.sqlite"
+    suffix = f"-L{long_blocks}" if long_blocks else ""
+    path = DATA / f"{tag}-{convs}x{turns}-s{seed}{suffix}.sqlite"
     meta_path = path.with_suffix(".json")
-    want = {"gen_version": gen.GEN_VERSION, "convs": convs, "turns": turns, "seed": seed}
+    want: dict[str, Any] = {
+        "gen_version": gen.GEN_VERSION,
+        "convs": convs,
+        "turns": turns,
+        "seed": seed,
+    }
+    if long_blocks:
+        want["long_blocks"] = long_blocks
     wal = Path(str(path) + "-wal")
     if wal.exists() and wal.stat().st_size == 0:
         # An empty WAL (left by a reader that did not close) holds nothing: drop it.
@@ -215,7 +225,10 @@ def dataset(
             ):
                 meta["cached"] = True
                 return path, meta
-    stats = gen.generate_era2(str(path), convs, turns, seed)
+    if tag == "era1":
+        stats = gen.generate_era1(str(path), convs, turns, seed)
+    else:
+        stats = gen.generate_era2(str(path), convs, turns, seed, long_blocks)
     meta = {"params": want, "stats": dataclasses.asdict(stats)}
     meta_path.write_text(json.dumps(meta, indent=1))
     meta["cached"] = False

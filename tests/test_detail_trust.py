@@ -270,6 +270,7 @@ async def test_blank_runtime_key_is_visible_unknown_and_explained(db: Path) -> N
         assert screen.turn.turn.runtime_key == "  "  # untouched by the migration
         title = static_plain(screen, "#detail-title")
         assert "runtime ␠␠ blank = unknown" in title
+        assert "runtime unknown (stored as blank)" in title
         panel = static_plain(screen, "#metadata-summary")
         assert "␠␠" in panel
         assert (

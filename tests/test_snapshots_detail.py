@@ -102,7 +102,8 @@ def test_detail_blank_runtime_key_is_visible_and_explained(
     snap_compare: SnapCompare, db: str, size: tuple[int, int]
 ) -> None:
     """You should see turn 3, whose runtime_key is stored as two spaces: the header reads
-    "runtime ␠␠ blank = unknown · metadata geppetto.runtime@v1 (string) says planner";
+    "runtime ␠␠ blank = unknown · metadata geppetto.runtime@v1 (string) says planner ·
+    ⚠ runtime unknown (stored as blank)";
     the metadata panel shows "runtime (this turn) ␠␠ blank = unknown", "in metadata:
     planner from geppetto.runtime@v1 (string)" and, in bold, "stored as blank; metadata
     says `planner` but pinocchio's backfill only fills empty columns"; at 80x24 long

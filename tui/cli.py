@@ -203,7 +203,10 @@ def cmd_migrate(argv: Sequence[str]) -> int:
     return 0
 
 
-SUBCOMMANDS = ("dump", "migrate")
+# Subcommands in their own modules (`tui/commands/NAME.py`, each with `main(argv) -> int`),
+# imported only when used so every command starts light.
+PLUGIN_COMMANDS = ("diff", "check", "find", "export")
+SUBCOMMANDS = ("dump", "migrate", *PLUGIN_COMMANDS)
 
 
 def cmd_app(argv: Sequence[str]) -> int:
@@ -251,6 +254,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return cmd_dump(args[1:])
     if args and args[0] == "migrate":
         return cmd_migrate(args[1:])
+    if args and args[0] in PLUGIN_COMMANDS:
+        import importlib
+
+        module = importlib.import_module(f"tui.commands.{args[0]}")
+        code: int = module.main(args[1:])
+        return code
     return cmd_app(args)
 
 

@@ -17,7 +17,6 @@ block hashes, so the file looks exactly like one pinocchio wrote).
 from __future__ import annotations
 
 import sqlite3
-import tempfile
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -555,6 +554,9 @@ def build_demo_database(path: Path) -> Path:
 
 
 def demo_database() -> Path:
-    """Build the demo database in a fresh temporary folder and return its path."""
-    folder = Path(tempfile.mkdtemp(prefix="turns-tui-demo-"))
+    """Build the demo database in a fresh private folder (removed at exit, or by the next
+    start after a kill) and return its path."""
+    from tui.store import cleanup
+
+    folder = Path(cleanup.new_copy_folder())
     return build_demo_database(folder / DEMO_FILE_NAME)

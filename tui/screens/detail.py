@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from tui.domain import ANOMALY_LABELS, ConversationView, TurnView
+from tui.domain import ANOMALY_LABELS, UNKNOWN_RUNTIME, ConversationView, TurnView
 from tui.formatting import format_clock_ms, safe_text, short_id
 from tui.store.records import DERIVED_RUNTIME, PhaseSnapshot, SnapshotDetail
 from tui.widgets.block_text import day_of, format_timestamp_ms, is_blank_key, visible_blank
@@ -204,8 +204,14 @@ class TurnDetailScreen(Screen[None]):
             title.append(safe_text(record.runtime_from.value, 24), style="bold")
         if t.anomalies:
             title.append(" · ⚠ ", style="bold")
-            title.append("; ".join(ANOMALY_LABELS.get(a, safe_text(a, 30)) for a in t.anomalies))
+            title.append("; ".join(self._anomaly_label(a) for a in t.anomalies))
         return title
+
+    def _anomaly_label(self, anomaly: str) -> str:
+        """The domain's label, made exact for a blank key (the metadata may know more)."""
+        if anomaly == UNKNOWN_RUNTIME and is_blank_key(self.turn.turn.runtime_key):
+            return "runtime unknown (stored as blank)"
+        return ANOMALY_LABELS.get(anomaly, safe_text(anomaly, 30))
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(), id="detail-title")

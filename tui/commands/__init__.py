@@ -1,0 +1,1 @@
+"""Headless subcommands, one module each (`main(argv) -> int`), loaded on use."""
