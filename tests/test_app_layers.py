@@ -94,3 +94,12 @@ def test_all_css_is_in_the_tcss_file() -> None:
     assert "#" not in "".join(
         line.split(":", 1)[1] for line in tcss.splitlines() if ":" in line and "{" not in line
     ), "use theme variables, not hex colours"
+
+
+def test_the_fixture_builders_stay_independent_of_tui() -> None:
+    """tests/builders is the oracle: it describes what the Go writers leave on disk
+    without importing the code under test."""
+    folder = Path(__file__).resolve().parent / "builders"
+    for path in sorted(folder.glob("*.py")):
+        modules = imported_modules(path)
+        assert not {m for m in modules if m.split(".")[0] == "tui"}, path.name
