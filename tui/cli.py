@@ -205,7 +205,7 @@ def cmd_migrate(argv: Sequence[str]) -> int:
 
 # Subcommands in their own modules (`tui/commands/NAME.py`, each with `main(argv) -> int`),
 # imported only when used so every command starts light.
-PLUGIN_COMMANDS = ("diff", "check", "find", "export")
+PLUGIN_COMMANDS = ("diff", "check", "find", "export", "serve")
 SUBCOMMANDS = ("dump", "migrate", *PLUGIN_COMMANDS)
 
 
@@ -231,7 +231,8 @@ def cmd_app(argv: Sequence[str]) -> int:
             f"(commands: {', '.join(SUBCOMMANDS)}; see --help)\n"
         )
         return EXIT_MISSING
-    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+    served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")  # turns-tui serve
+    if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.stderr.write(
             "turns-tui: the app needs a terminal; use `turns-tui dump PATH` for JSON\n"
         )
