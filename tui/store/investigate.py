@@ -1,0 +1,409 @@
+"""Query plans of the investigation commands: database-wide facts for `check`, id and text
+look-ups for `find`.
+
+Plans as in `tui.store.queries` (generators yielding ``(target, sql, params)``), run by
+`tui.store.reader.Reader`. They return plain frozen dataclasses; the rules that turn them
+into anomalies and matches live in the pure modules `tui.check` and `tui.find`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from tui.store.overlay import Overlay
+from tui.store.payload import PayloadError, parse_turn_yaml
+from tui.store.queries import MAIN, Plan, source_plan
+
+# Fields an id look-up matches, in the order matches are listed.
+ID_FIELDS: tuple[str, ...] = ("conv_id", "session_id", "turn_id", "inference_id", "runtime_key")
+
+_CHUNK = 300  # (value, value) pairs per VALUES list, well under SQLite's variable limit
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return value if isinstance(value, str) else ("" if value is None else str(value))
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def like_escape(text: str) -> str:
+    """`text` for a LIKE pattern with ``ESCAPE '\\'`` (``%`` and ``_`` taken literally)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# --------------------------------------------------------------------------------------
+# check: facts only SQL can see
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrphanSnapshot:
+    """Membership rows of one snapshot whose (conv, session, turn) has no `turns` row."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    phase: str
+    snapshot_created_at_ms: int
+    rows: int
+
+
+@dataclass(frozen=True)
+class EarlySnapshot:
+    """A snapshot taken before its turn's `turn_created_at_ms`."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    phase: str
+    snapshot_created_at_ms: int
+    turn_created_at_ms: int
+
+
+@dataclass(frozen=True)
+class AnomalyFacts:
+    """Database-wide facts of the `check` rules that the per-turn records do not carry."""
+
+    orphan_snapshots: tuple[OrphanSnapshot, ...] = ()
+    early_snapshots: tuple[EarlySnapshot, ...] = ()
+
+
+def anomaly_facts_plan() -> Plan[AnomalyFacts]:
+    """Orphan membership rows and snapshots older than their turn (normalised tables only:
+    `geppetto_turns` has one row per snapshot and derives the turn's times from them)."""
+    source = yield from source_plan()
+    if source.kind != "normalized":
+        return AnomalyFacts()
+    orphans = yield (
+        MAIN,
+        """SELECT m.conv_id, m.session_id, m.turn_id, m.phase, m.snapshot_created_at_ms,
+                  COUNT(*)
+           FROM turn_block_membership m
+           WHERE NOT EXISTS (SELECT 1 FROM turns t WHERE t.conv_id = m.conv_id
+                             AND t.session_id = m.session_id AND t.turn_id = m.turn_id)
+           GROUP BY 1, 2, 3, 4, 5 ORDER BY 1, 2, 3, 5, 4""",
+        (),
+    )
+    created = source.expr("turn_created_at_ms")
+    early = yield (
+        MAIN,
+        f"""SELECT m.conv_id, m.session_id, m.turn_id, m.phase, m.snapshot_created_at_ms,
+                   t.{created}
+            FROM (SELECT DISTINCT conv_id, session_id, turn_id, phase, snapshot_created_at_ms
+                  FROM turn_block_membership) m
+            JOIN turns t ON t.conv_id = m.conv_id AND t.session_id = m.session_id
+                        AND t.turn_id = m.turn_id
+            WHERE m.snapshot_created_at_ms < t.{created}
+            ORDER BY 1, 2, 3, 5, 4"""
+        if created != "0"
+        else "SELECT 1 WHERE 0",
+        (),
+    )
+    return AnomalyFacts(
+        tuple(
+            OrphanSnapshot(_text(c), _text(s), _text(t), _text(p), _int(ms), _int(n))
+            for c, s, t, p, ms, n in orphans
+        ),
+        tuple(
+            EarlySnapshot(_text(c), _text(s), _text(t), _text(p), _int(ms), _int(tc))
+            for c, s, t, p, ms, tc in early
+        ),
+    )
+
+
+# --------------------------------------------------------------------------------------
+# find: ids
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TurnIds:
+    """A turn's ids (runtime key and inference id as read, overlay applied), and the
+    snapshot a look-up jumps to: its final, else its latest ("" / 0 when it has none)."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    runtime_key: str
+    inference_id: str
+    turn_created_at_ms: int
+    phase: str = ""
+    snapshot_created_at_ms: int = 0
+
+
+def _prefix(value: str, needle: str) -> bool:
+    return value.lower().startswith(needle)
+
+
+def _matches_any(row: TurnIds, needle: str) -> bool:
+    return any(
+        _prefix(v, needle)
+        for v in (row.conv_id, row.session_id, row.turn_id, row.runtime_key, row.inference_id)
+    )
+
+
+def _jump_target(snaps: Iterable[tuple[str, int]]) -> tuple[str, int]:
+    """The final snapshot (its latest), else the latest snapshot."""
+    best: tuple[str, int] = ("", 0)
+    best_final: tuple[str, int] | None = None
+    for phase, ms in snaps:
+        if phase == "final" and (best_final is None or ms >= best_final[1]):
+            best_final = (phase, ms)
+        if not best[0] or ms >= best[1]:
+            best = (phase, ms)
+    return best_final if best_final is not None else best
+
+
+def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Plan[list[TurnIds]]:
+    """Turns any of whose ids starts with `query` (case-insensitive ASCII; exact included).
+
+    Values the read-only overlay derives in memory are matched too. Each turn carries the
+    snapshot to jump to (final, else latest)."""
+    needle = query.strip().lower()
+    if not needle:
+        return []
+    source = yield from source_plan()
+    if source.kind == "none":
+        return []
+    if source.kind == "geppetto":
+        rows = yield (
+            MAIN,
+            "SELECT conv_id, session_id, turn_id, phase, created_at_ms, runtime_key, "
+            "inference_id FROM geppetto_turns ORDER BY created_at_ms, phase",
+            (),
+        )
+        turns: dict[tuple[str, str, str], list[Any]] = {}
+        snaps: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+        for conv, sess, turn, phase, ms, rk, inf in rows:
+            key = (_text(conv), _text(sess), _text(turn))
+            r, i, _ = overlay.geppetto_values((*key, _text(phase)), _text(rk), _text(inf))
+            entry = turns.setdefault(key, ["", "", _int(ms)])
+            entry[0] = r or entry[0]
+            entry[1] = i or entry[1]
+            entry[2] = min(entry[2], _int(ms))
+            snaps.setdefault(key, []).append((_text(phase), _int(ms)))
+        out = []
+        for key, (rk, inf, created) in turns.items():
+            row = TurnIds(*key, rk, inf, created, *_jump_target(snaps[key]))
+            if _matches_any(row, needle):
+                out.append(row)
+        return out[:limit] if limit is not None else out
+    e = source.expr
+    pattern = like_escape(needle) + "%"
+    rows = yield (
+        MAIN,
+        f"""SELECT conv_id, session_id, turn_id, {e("runtime_key")}, {e("inference_id")},
+                   {e("turn_created_at_ms")}
+            FROM turns
+            WHERE conv_id LIKE ?1 ESCAPE '\\' OR session_id LIKE ?1 ESCAPE '\\'
+               OR turn_id LIKE ?1 ESCAPE '\\' OR {e("runtime_key")} LIKE ?1 ESCAPE '\\'
+               OR {e("inference_id")} LIKE ?1 ESCAPE '\\'
+            ORDER BY conv_id, {e("turn_created_at_ms")}, turn_id""",
+        (pattern,),
+    )
+    found: dict[tuple[str, str, str], TurnIds] = {}
+    for conv, sess, turn, rk, inf, created in rows:
+        key = (_text(conv), _text(sess), _text(turn))
+        derived = overlay.turns.get(key)
+        if derived is not None:
+            rk, inf = derived
+        row = TurnIds(*key, _text(rk), _text(inf), _int(created))
+        if _matches_any(row, needle):
+            found[key] = row
+    extra = [
+        key
+        for key, (rk, inf) in overlay.turns.items()
+        if key not in found and (_prefix(rk, needle) or _prefix(inf, needle))
+    ]
+    for chunk in _chunks(extra):
+        marks = ",".join("(?, ?, ?)" for _ in chunk)
+        more = yield (
+            MAIN,
+            f"""WITH k(c, s, t) AS (VALUES {marks})
+                SELECT conv_id, session_id, turn_id, {e("turn_created_at_ms")}
+                FROM turns JOIN k ON conv_id = k.c AND session_id = k.s AND turn_id = k.t""",
+            tuple(v for key in chunk for v in key),
+        )
+        for conv, sess, turn, created in more:
+            key = (_text(conv), _text(sess), _text(turn))
+            rk, inf = overlay.turns[key]
+            found[key] = TurnIds(*key, rk, inf, _int(created))
+    ordered = sorted(found.values(), key=lambda r: (r.conv_id, r.turn_created_at_ms, r.turn_id))
+    if limit is not None:
+        ordered = ordered[:limit]
+    targets: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
+    keys = [(r.conv_id, r.session_id, r.turn_id) for r in ordered]
+    for chunk in _chunks(keys):
+        marks = ",".join("(?, ?, ?)" for _ in chunk)
+        snap_rows = yield (
+            MAIN,
+            f"""WITH k(c, s, t) AS (VALUES {marks})
+                SELECT DISTINCT m.conv_id, m.session_id, m.turn_id, m.phase,
+                       m.snapshot_created_at_ms
+                FROM k JOIN turn_block_membership m
+                  ON m.conv_id = k.c AND m.session_id = k.s AND m.turn_id = k.t""",
+            tuple(v for key in chunk for v in key),
+        )
+        for conv, sess, turn, phase, ms in snap_rows:
+            targets.setdefault((_text(conv), _text(sess), _text(turn)), []).append(
+                (_text(phase), _int(ms))
+            )
+    return [
+        TurnIds(
+            r.conv_id,
+            r.session_id,
+            r.turn_id,
+            r.runtime_key,
+            r.inference_id,
+            r.turn_created_at_ms,
+            *_jump_target(targets.get((r.conv_id, r.session_id, r.turn_id), ())),
+        )
+        for r in ordered
+    ]
+
+
+# --------------------------------------------------------------------------------------
+# find: text inside blocks
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TextHit:
+    """A block whose payload JSON holds the searched text, at the first snapshot of its
+    conversation that contains it."""
+
+    conv_id: str
+    session_id: str
+    turn_id: str
+    phase: str
+    snapshot_created_at_ms: int
+    block_ordinal: int
+    block_id: str
+    kind: str
+    payload_json: str
+
+
+def json_forms(query: str) -> tuple[str, ...]:
+    """The forms `query` can take inside stored JSON text: as written (UTF-8, as Go and
+    most writers store it), with Go's HTML escapes, and fully ASCII-escaped."""
+    inner = json.dumps(query, ensure_ascii=False)[1:-1]
+    go = (
+        inner.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )
+    ascii_form = json.dumps(query, ensure_ascii=True)[1:-1]
+    return tuple(dict.fromkeys((inner, go, ascii_form)))
+
+
+def find_text_plan(query: str) -> Plan[list[TextHit]]:
+    """Blocks whose payload JSON contains `query` (SQLite LIKE: case-insensitive for ASCII).
+
+    Candidates only: `tui.find` keeps those whose decoded text really holds the query (a
+    LIKE over JSON also matches key names). Each (block, conversation) is reported once,
+    at the earliest snapshot holding it."""
+    if not query:
+        return []
+    source = yield from source_plan()
+    forms = json_forms(query)
+    if source.kind == "geppetto":
+        where = " OR ".join("payload LIKE ? ESCAPE '\\'" for _ in forms)
+        rows = yield (
+            MAIN,
+            "SELECT conv_id, session_id, turn_id, phase, created_at_ms, payload "
+            f"FROM geppetto_turns WHERE {where} ORDER BY created_at_ms, phase",
+            tuple(f"%{like_escape(f)}%" for f in forms),
+        )
+        return _geppetto_hits(rows)
+    if source.kind != "normalized":
+        return []
+    where = " OR ".join("payload_json LIKE ? ESCAPE '\\'" for _ in forms)
+    blocks = yield (
+        MAIN,
+        f"SELECT block_id, content_hash, kind, payload_json FROM blocks WHERE {where}",
+        tuple(f"%{like_escape(f)}%" for f in forms),
+    )
+    info = {(_text(b), _text(h)): (_text(k), _text(p)) for b, h, k, p in blocks}
+    hits: list[TextHit] = []
+    for chunk in _chunks(list(info)):
+        marks = ",".join("(?, ?)" for _ in chunk)
+        rows = yield (
+            MAIN,
+            f"""WITH k(b, h) AS (VALUES {marks})
+                SELECT m.block_id, m.content_hash, m.conv_id, m.session_id, m.turn_id,
+                       m.phase, MIN(m.snapshot_created_at_ms), m.ordinal
+                FROM k JOIN turn_block_membership m
+                  ON m.block_id = k.b AND m.content_hash = k.h
+                GROUP BY m.block_id, m.content_hash, m.conv_id""",
+            tuple(v for key in chunk for v in key),
+        )
+        for bid, h, conv, sess, turn, phase, ms, ordinal in rows:
+            kind, payload = info[(_text(bid), _text(h))]
+            hits.append(
+                TextHit(
+                    _text(conv),
+                    _text(sess),
+                    _text(turn),
+                    _text(phase),
+                    _int(ms),
+                    _int(ordinal),
+                    _text(bid),
+                    kind,
+                    payload,
+                )
+            )
+    hits.sort(key=lambda t: (t.conv_id, t.snapshot_created_at_ms, t.turn_id, t.block_ordinal))
+    return hits
+
+
+def _geppetto_hits(rows: list[tuple[Any, ...]]) -> list[TextHit]:
+    from tui.store import gojson
+
+    seen: set[tuple[str, str, str]] = set()
+    hits: list[TextHit] = []
+    for conv, sess, turn, phase, ms, payload in rows:
+        try:
+            parsed = parse_turn_yaml(_text(payload))
+        except PayloadError:
+            continue
+        for ordinal, block in enumerate(parsed.blocks):
+            try:
+                payload_json = gojson.marshal_object(block.payload)
+            except (ValueError, TypeError):
+                continue
+            bid = block.id or f"{_text(turn)}#{ordinal}"
+            key = (_text(conv), bid, payload_json)
+            if key in seen:
+                continue
+            seen.add(key)
+            hits.append(
+                TextHit(
+                    _text(conv),
+                    _text(sess),
+                    _text(turn),
+                    _text(phase),
+                    _int(ms),
+                    ordinal,
+                    bid,
+                    block.kind,
+                    payload_json,
+                )
+            )
+    return hits
