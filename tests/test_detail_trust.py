@@ -175,6 +175,7 @@ async def test_raw_view_shows_every_block_payload_and_metadata(db: Path) -> None
     app = make_app(str(db), clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_turn(pilot, 1)
+        assert screen.query_one("#detail-scroll").scroll_y > 0  # at "── this turn ──"
         await pilot.press("r")
         await settle(pilot)
         raw = screen.query_one("#metadata-raw", Static)
@@ -189,7 +190,8 @@ async def test_raw_view_shows_every_block_payload_and_metadata(db: Path) -> None
         assert '"geppetto.tool_config@v1"' in text  # turn data
         assert '"slug": "inventory"' in text  # turn metadata
         scroll = screen.query_one("#detail-scroll")
-        assert scroll.max_scroll_y > 0 and scroll.scroll_y > 0  # scrolled to the raw view
+        assert scroll.max_scroll_y > 0  # a scrollable view, scrolled to the raw text
+        assert scroll.scroll_y == raw.virtual_region.y == 0
 
 
 # -- 2. tool results ---------------------------------------------------------------------

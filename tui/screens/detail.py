@@ -220,9 +220,11 @@ class TurnDetailScreen(Screen[None]):
                 *snapshot_options(self.snapshots, turn_time_ms(self.turn)), id="snapshots"
             )
             with VerticalScroll(id="detail-scroll"):
+                # the raw view (r) goes first: showing it is scrolling home, whatever the
+                # layout has done yet
+                yield Static(Text(""), id="metadata-raw")
                 yield Vertical(id="blocks")
                 yield Static(metadata_summary(self.turn.turn), id="metadata-summary")
-                yield Static(Text(""), id="metadata-raw")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -297,12 +299,13 @@ class TurnDetailScreen(Screen[None]):
             widgets.append(view)
         await blocks.mount_all(widgets)
         scroll = self.query_one("#detail-scroll", VerticalScroll)
-        if marker is not None:
+        if self.raw_visible:
+            self._show_raw()
+            scroll.scroll_home(animate=False)
+        elif marker is not None:
             self.call_after_refresh(scroll.scroll_to_widget, marker, animate=False, top=True)
         else:
             scroll.scroll_home(animate=False)
-        if self.raw_visible:
-            self._show_raw()
 
     # -- actions ---------------------------------------------------------------------
 
@@ -363,9 +366,7 @@ class TurnDetailScreen(Screen[None]):
         raw.set_class(self.raw_visible, "-visible")
         if self.raw_visible:
             self._show_raw()
-            self.query_one("#detail-scroll", VerticalScroll).scroll_to_widget(
-                raw, animate=False, top=True
-            )
+            self.query_one("#detail-scroll", VerticalScroll).scroll_home(animate=False)
 
     async def action_toggle_exact(self) -> None:
         self.exact = not self.exact
