@@ -30,13 +30,18 @@ def test_demo_is_deterministic(tmp_path: Path) -> None:
 
 
 def test_demo_database_in_a_fresh_folder() -> None:
+    """The demo lives in a private folder marked with this process (swept after a kill)."""
+    from tui.store import cleanup
+
     path = demo_database()
     try:
         assert path.name == DEMO_FILE_NAME and path.exists()
         assert not Path(str(path) + "-wal").exists()
+        assert sorted(p.name for p in path.parent.iterdir()) == sorted([DEMO_FILE_NAME, "owner.pid"])
+        assert path.parent.name.startswith(cleanup.COPY_PREFIX)
     finally:
-        path.unlink()
-        path.parent.rmdir()
+        cleanup.remove_copy(str(path.parent))
+    assert not path.parent.exists()
 
 
 def test_demo_is_era2_without_runtime_columns(tmp_path: Path) -> None:

@@ -121,3 +121,18 @@ async def test_a_backfill_of_one_turn_is_worded_as_such(tmp_path: Path) -> None:
         notice = text_of(main, "#notice")
         assert notice.startswith("updated: backfilled 1 runtime key")
         assert "gp26 → gp26" not in notice and "gp26 → gp26" not in text_of(main, "#title-bar")
+
+
+async def test_the_turn_detail_supplies_its_own_palette_commands(tmp_path: Path) -> None:
+    path = b.build_gp26(tmp_path / "t.db", b.standard_scenario())
+    app = make_app(str(path), clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        main.timeline.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        titles = {c.title for c in app.get_system_commands(app.screen)}
+        for title in ("Toggle exact text", "Show raw payloads", "Next turn", "Previous turn"):
+            assert title in titles
+        assert "Focus timeline" not in titles  # the main screen's own, not shown here

@@ -7,11 +7,12 @@ metadata and data, every block's payload and metadata).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
-from textual.app import ComposeResult
+from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
@@ -308,6 +309,27 @@ class TurnDetailScreen(Screen[None]):
             scroll.scroll_home(animate=False)
 
     # -- actions ---------------------------------------------------------------------
+
+    def system_commands(self) -> Iterable[SystemCommand]:
+        """This screen's commands for the palette (the app adds the global ones)."""
+        yield SystemCommand(
+            "Toggle exact text",
+            "Rendered or exact stored text of every block",
+            self.action_toggle_exact,
+        )
+        yield SystemCommand(
+            "Show raw payloads",
+            "Turn metadata and data, and every block's payload as stored",
+            self.action_toggle_raw,
+        )
+        yield SystemCommand(
+            "Next turn", "The next turn of this conversation", self.action_next_turn
+        )
+        yield SystemCommand(
+            "Previous turn", "The previous turn of this conversation", self.action_previous_turn
+        )
+        yield SystemCommand("Expand cut text", "Show very large text in full", self.action_expand)
+        yield SystemCommand("Back", "Return to the timeline", self.action_back)
 
     def action_back(self) -> None:
         self.dismiss()
