@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+pytest_plugins = ["tests.mysql_server"]  # the `mariadb` fixture: a real test server
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(

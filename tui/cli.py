@@ -67,6 +67,16 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _dsn_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--turns-dsn",
+        metavar="DSN",
+        help="read pinocchio's MySQL turn store instead of a file, read-only "
+        "('USER:PASS@tcp(HOST:3306)/DB' or 'mysql://USER:PASS@HOST:PORT/DB'; "
+        "the password may come from TURNS_TUI_MYSQL_PASSWORD)",
+    )
+
+
 def _write_stdout(text: str) -> int:
     """Write to stdout; a closed pipe (`| head`) ends quietly with code 0."""
     try:
@@ -83,17 +93,27 @@ def _write_stdout(text: str) -> int:
 def cmd_dump(argv: Sequence[str]) -> int:
     """`turns-tui dump PATH`: migrate and print one JSON object."""
     p = _Parser(prog="turns-tui dump", description="Migrate and print the database as JSON.")
-    p.add_argument("path")
+    p.add_argument("path", nargs="?")
     _common(p)
+    _dsn_option(p)
     p.add_argument("--conv", metavar="CONV_ID", help="only this conversation")
+    p.add_argument(
+        "--inference",
+        metavar="INFERENCE_ID",
+        help="only the turn with this inference id (or unique prefix) and its conversation",
+    )
     args = p.parse_args(argv)
     import asyncio
 
-    from tui.dump import UnknownConversationError, build_dump
+    from tui.dump import InferenceLookupError, UnknownConversationError, build_dump
     from tui.store.base import OpenCallbacks
-    from tui.store.sqlite_store import SqliteStore
+    from tui.store.factory import store_for
 
-    store = SqliteStore(args.path, read_only=args.read_only, timeline_db=args.timeline_db)
+    try:
+        store = store_for(args.path, args.turns_dsn, args.read_only, args.timeline_db)
+    except StoreError as exc:
+        return _fail(exc)
+    args.path = store.label  # what messages name (a DSN without its password)
 
     async def run() -> dict[str, object]:
         try:
@@ -103,7 +123,7 @@ def cmd_dump(argv: Sequence[str]) -> int:
                     on_notice=_notice_printer(args.path),
                 )
             )
-            return await build_dump(opened, store, args.conv)
+            return await build_dump(opened, store, args.conv, args.inference)
         finally:
             await store.close()
 
@@ -119,6 +139,11 @@ def cmd_dump(argv: Sequence[str]) -> int:
             "in this file or its timeline store\n"
         )
         return 3
+    except InferenceLookupError as exc:
+        from tui.store.errors import printable
+
+        sys.stderr.write(f"turns-tui: {printable(args.path)}: {printable(str(exc))}\n")
+        return EXIT_MISSING
     import json
 
     return _write_stdout(json.dumps(out, ensure_ascii=True, indent=None) + "\n")
@@ -218,6 +243,7 @@ def cmd_app(argv: Sequence[str]) -> int:
     )
     p.add_argument("path", nargs="?", help="turns database (default: a built-in demo)")
     _common(p)
+    _dsn_option(p)
     p.add_argument("--follow", action="store_true", help="watch for new turns as they land")
     p.add_argument("--version", action="version", version=f"turns-tui {__version__}")
     args = p.parse_args(argv)
@@ -225,6 +251,8 @@ def cmd_app(argv: Sequence[str]) -> int:
 
     from tui.store.errors import printable
 
+    if args.turns_dsn is not None:
+        return _app_on_dsn(args)
     if args.path is not None and not os.path.lexists(args.path):
         sys.stderr.write(
             f"turns-tui: {printable(args.path)}: no such file or command "
@@ -242,6 +270,26 @@ def cmd_app(argv: Sequence[str]) -> int:
     return run_app(
         args.path, read_only=args.read_only, timeline_db=args.timeline_db, follow=args.follow
     )
+
+
+def _app_on_dsn(args: argparse.Namespace) -> int:
+    """The app on a MySQL turn store (`--turns-dsn`)."""
+    from tui.store.factory import store_for
+
+    try:
+        store = store_for(args.path, args.turns_dsn, args.read_only, args.timeline_db)
+    except StoreError as exc:
+        return _fail(exc)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        sys.stderr.write(
+            "turns-tui: the app needs a terminal; use `turns-tui dump --turns-dsn DSN` for JSON\n"
+        )
+        return EXIT_USAGE
+    from tui.app import make_app
+
+    app = make_app(store=store, follow=args.follow)
+    app.run()
+    return app.return_code or 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

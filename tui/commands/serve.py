@@ -33,9 +33,7 @@ def main(argv: Sequence[str]) -> int:
     try:
         from textual_serve.server import Server
     except ImportError:
-        sys.stderr.write(
-            "turns-tui: serve needs textual-serve: pip install 'turns-tui[serve]'\n"
-        )
+        sys.stderr.write("turns-tui: serve needs textual-serve: pip install 'turns-tui[serve]'\n")
         return 2
     import os
 

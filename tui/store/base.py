@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from tui.store.models import Notice, Opened, Progress
 from tui.store.records import ConversationSummary, SnapshotDetail, TimelineEntry, TurnRecord
+
+if TYPE_CHECKING:
+    from tui.store.investigate import AnomalyFacts, TextHit, TurnIds
 
 ProgressFn = Callable[[Progress], None]
 StepFn = Callable[[str], None]
@@ -66,6 +69,20 @@ class Store(Protocol):
         self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
     ) -> SnapshotDetail | None:
         """One snapshot's blocks and turn metadata."""
+        ...
+
+    async def anomaly_facts(self) -> AnomalyFacts:
+        """Database-wide facts of the check rules: orphan membership rows, snapshots older
+        than their turn."""
+        ...
+
+    async def find_ids(self, query: str, limit: int | None = None) -> list[TurnIds]:
+        """Turns one of whose ids (conversation, session, turn, inference, runtime key)
+        starts with `query`, case-insensitively, with the snapshot to jump to."""
+        ...
+
+    async def find_text(self, query: str) -> list[TextHit]:
+        """Candidate blocks whose payload JSON contains `query` (see `tui.find`)."""
         ...
 
     async def change_token(self) -> Hashable:

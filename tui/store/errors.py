@@ -52,3 +52,9 @@ class PermissionDeniedError(StoreError):
     """The file (or its folder) cannot be read at all."""
 
     exit_code = 5
+
+
+class UnreachableError(StoreError):
+    """The server cannot be reached, or the connection was lost mid-read (MySQL store)."""
+
+    exit_code = 6

@@ -78,6 +78,7 @@ class NoticeKind(StrEnum):
     LOCK_WAIT = "lock_wait"  # waited for another writer's lock
     EMPTY = "empty"  # 0-byte file or SQLite without tables
     FUTURE_SCHEMA = "future_schema"  # unknown tables / columns / views / user_version kept
+    DERIVED_CURRENT = "derived_current"  # no timeline store: current runtime = latest turn's
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,14 @@ from collections.abc import Hashable
 
 from tui.store import cleanup
 from tui.store.base import ConversationRecords, OpenCallbacks
+from tui.store.investigate import (
+    AnomalyFacts,
+    TextHit,
+    TurnIds,
+    anomaly_facts_plan,
+    find_ids_plan,
+    find_text_plan,
+)
 from tui.store.models import Era, Opened
 from tui.store.opener import BUSY_TIMEOUT_S, open_store_files
 from tui.store.overlay import NO_OVERLAY, Overlay
@@ -109,6 +117,24 @@ class SqliteStore:
     ) -> SnapshotDetail | None:
         _, reader = self._ready()
         return await reader.run(snapshot_plan(conv_id, session_id, turn_id, phase, created_at_ms))
+
+    async def anomaly_facts(self) -> AnomalyFacts:
+        opened, reader = self._ready()
+        if opened.schema_after == Era.EMPTY:
+            return AnomalyFacts()
+        return await reader.run(anomaly_facts_plan())
+
+    async def find_ids(self, query: str, limit: int | None = None) -> list[TurnIds]:
+        opened, reader = self._ready()
+        if opened.schema_after == Era.EMPTY:
+            return []
+        return await reader.run(find_ids_plan(query, self.overlay, limit))
+
+    async def find_text(self, query: str) -> list[TextHit]:
+        opened, reader = self._ready()
+        if opened.schema_after == Era.EMPTY:
+            return []
+        return await reader.run(find_text_plan(query))
 
     async def change_token(self) -> Hashable:
         opened, reader = self._ready()
