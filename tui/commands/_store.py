@@ -8,11 +8,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from tui.cli import _common, _fail, _notice_printer, _Parser, _progress_printer
-from tui.store.base import OpenCallbacks
+from tui.cli import _common, _dsn_option, _fail, _notice_printer, _Parser, _progress_printer
+from tui.store.base import OpenCallbacks, Store
 from tui.store.errors import StoreError, printable
 from tui.store.models import Opened
-from tui.store.sqlite_store import SqliteStore
 
 T = TypeVar("T")
 
@@ -26,17 +25,26 @@ class LookupFailed(LookupError):
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
     """A command parser with PATH and the options every command shares (like `dump`)."""
     p = _Parser(prog=prog, description=description)
-    p.add_argument("path")
+    p.add_argument("path", nargs="?", help="turns database (or --turns-dsn)")
     _common(p)
+    _dsn_option(p)
     return p
 
 
-def run(args: argparse.Namespace, work: Callable[[Opened, SqliteStore], Awaitable[T]]) -> T | int:
+def run(args: argparse.Namespace, work: Callable[[Opened, Store], Awaitable[T]]) -> T | int:
     """Open the store named by `args`, run `work`, close the store (always).
 
     Returns `work`'s result, or the exit code after printing one line on stderr (a
     StoreError's own code; 3 for an id that does not resolve)."""
-    store = SqliteStore(args.path, read_only=args.read_only, timeline_db=args.timeline_db)
+    from tui.store.factory import store_for
+
+    try:
+        store = store_for(
+            args.path, getattr(args, "turns_dsn", None), args.read_only, args.timeline_db
+        )
+    except StoreError as exc:
+        return _fail(exc)
+    args.path = store.label  # messages name the file, or the DSN without its password
 
     async def go() -> T:
         try:

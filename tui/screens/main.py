@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult, SystemCommand
@@ -18,9 +19,10 @@ from textual.widgets import DataTable, Footer, Input, Static
 
 from tui.domain import ConversationView
 from tui.formatting import safe_text
+from tui.presenter import conversations_count, plural
 from tui.screens.detail import TurnDetailScreen
 from tui.store.records import ConversationSummary
-from tui.widgets.cells import Density
+from tui.widgets.cells import Density, fit
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.current_runtime import CurrentRuntimePanel
 from tui.widgets.timeline import TimelineTable
@@ -37,6 +39,13 @@ def density_for(width: int) -> Density:
     return "medium" if width >= MEDIUM_FROM else "narrow"
 
 
+NO_TURNS = "this conversation has no turns in this file"
+WRAPPED_FIRST = "wrapped to the first switch"
+WRAPPED_LAST = "wrapped to the last switch"
+
+# n and N share one footer entry (`n N Switch`), so the footer fits 80 columns.
+SWITCHES = Binding.Group("Switch")
+
 DEBOUNCE_ABOVE = 2000  # conversations: filter as you type below this, after a pause above
 DEBOUNCE_S = 0.15
 
@@ -47,8 +56,22 @@ class MainScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/", id="main.filter"),
         Binding("escape", "clear_filter", "Clear filter", show=False, id="main.clear-filter"),
-        Binding("n", "next_switch", "Next switch", id="main.next-switch"),
-        Binding("N", "previous_switch", "Prev switch", key_display="N", id="main.previous-switch"),
+        Binding("n", "next_switch", "Next switch", id="main.next-switch", group=SWITCHES),
+        Binding(
+            "N",
+            "previous_switch",
+            "Prev switch",
+            key_display="N",
+            id="main.previous-switch",
+            group=SWITCHES,
+        ),
+        Binding(
+            "t",
+            "toggle_timeline_only",
+            "Timeline-only",
+            tooltip="Show or hide the conversations only the timeline store knows",
+            id="main.toggle-timeline-only",
+        ),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus-next"),
         Binding(
             "shift+tab", "app.focus_previous", "Previous pane", show=False, id="main.focus-previous"
@@ -70,8 +93,8 @@ class MainScreen(Screen[None]):
         self.selected_conv_id: str | None = None
         self.view: ConversationView | None = None
         self._follow_text = Text("")
-        self._count_text = Text("")
         self._filter_timer: Timer | None = None
+        self._remembered: str | None = None  # the selection a zero-match filter cleared
         self._ready = False  # widgets composed (is_mounted is only set after on_mount)
 
     # -- layout ----------------------------------------------------------------------
@@ -94,11 +117,12 @@ class MainScreen(Screen[None]):
             yield CurrentRuntimePanel()
         with Vertical(id="timeline-pane"):
             yield TimelineTable()
+            yield Static(Text(""), id="timeline-empty")
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
         self._ready = True
-        self.query_one("#conversations-pane").border_title = Text("conversations")
+        self._refresh_list_title()
         self.query_one("#timeline-pane").border_title = Text("phase timeline")
         self._apply_width(self.app.size.width)
         self._refresh_title()
@@ -106,6 +130,7 @@ class MainScreen(Screen[None]):
 
     def on_resize(self, event: Resize) -> None:
         self._apply_width(event.size.width)
+        self._refresh_list_title()
 
     def _apply_width(self, width: int) -> None:
         density = density_for(width)
@@ -131,9 +156,8 @@ class MainScreen(Screen[None]):
     def set_conversations(self, summaries: Sequence[ConversationSummary]) -> None:
         """New conversation list (first load or a reload); the selection is kept."""
         self.conversations.set_conversations(summaries, keep=self.selected_conv_id)
-        n = len(summaries)
-        self._count_text = Text(f"{n:,} conversation{'s' if n != 1 else ''}")
-        self._refresh_title()
+        self._refresh_list_title()
+        self.refresh_bindings()  # the timeline-only key shows only when there are some
         self._sync_selection()
 
     def show_conversation(self, view: ConversationView) -> None:
@@ -145,10 +169,48 @@ class MainScreen(Screen[None]):
         self.view = view
         self.current_runtime.show(view)
         self.timeline.show(view)
-        pane = self.query_one("#timeline-pane")
         title = Text("phase timeline · ")
-        title.append(safe_text(view.conv_id, 40))
-        pane.border_title = title
+        title.append(fit(safe_text(view.conv_id), 40))
+        self.query_one("#timeline-pane").border_title = title
+        if view.turns:
+            self._show_empty(None)
+        elif view.in_file:
+            self._show_empty(Text("this conversation has no turns"))
+        else:
+            why = Text(NO_TURNS, style="bold")
+            why.append("\nonly the timeline store knows it", style="dim")
+            self._show_empty(why)
+
+    def _show_empty(self, why: Text | None) -> None:
+        """Say in the timeline pane why it has no rows (None: it has some)."""
+        empty = self.query_one("#timeline-empty", Static)
+        empty.update(why or Text(""))
+        self.query_one("#timeline-pane").set_class(why is not None, "-empty")
+
+    def _clear_timeline(self, why: Text) -> None:
+        self.view = None
+        self.current_runtime.show(None)
+        self.timeline.show(None)
+        self.query_one("#timeline-pane").border_title = Text("phase timeline")
+        self._show_empty(why)
+
+    def _nothing_selected_why(self) -> Text:
+        table = self.conversations
+        needle = table.needle.strip()
+        if needle and table.eligible_count:
+            why = Text("no conversation matches ", style="bold")
+            why.append(fit(safe_text(needle), 40))
+            why.append("\nesc clears the filter", style="dim")
+            return why
+        if table.timeline_only_count and not table.show_timeline_only:
+            why = Text("no conversation has turns in this file", style="bold")
+            why.append(
+                f"\nt shows the {plural(table.timeline_only_count, 'conversation')}"
+                " only in the timeline store",
+                style="dim",
+            )
+            return why
+        return Text("no conversations", style="bold")
 
     def set_follow(self, text: Text) -> None:
         """Follow-mode indicator in the title bar."""
@@ -159,23 +221,40 @@ class MainScreen(Screen[None]):
         if not self._ready:
             return  # on_mount shows it
         title = self._title.copy()
-        if self._count_text.plain:
-            title.append(" · ", style="dim")
-            title.append_text(self._count_text)
         if self._follow_text.plain:
             title.append("  ")
             title.append_text(self._follow_text)
         self.query_one("#title-bar", Static).update(title)
 
+    def _refresh_list_title(self) -> None:
+        """`6 conversations · 8 more only in the timeline store`, or the filter's count."""
+        if not self._ready:
+            return
+        table = self.conversations
+        pane = self.query_one("#conversations-pane")
+        needle = table.needle.strip()
+        if needle:
+            title = Text(f"conversations · {len(table.shown):,} of {table.eligible_count:,} match ")
+            title.append(fit(safe_text(needle), 30), style="bold")
+        else:
+            only = table.timeline_only_count
+            shown = " (listed, dimmed)" if table.show_timeline_only else ""
+            title = Text(conversations_count(table.in_file_count, only) + shown)
+            room = pane.size.width - 6 if pane.size.width else self.app.size.width // 2
+            if only and cell_len(title.plain) > room:  # a narrow pane: the short form
+                short = f"{plural(table.in_file_count, 'conversation')} · +{only:,} timeline-only"
+                title = Text(short + (" (dimmed)" if table.show_timeline_only else ""))
+        pane.border_title = title
+
     def _sync_selection(self) -> None:
         conv_id = self.conversations.conv_id_at_cursor()
         if conv_id is None:
-            if self.selected_conv_id is not None or self.view is not None:
-                self.selected_conv_id = None
-                self.view = None
-                self.current_runtime.show(None)
-                self.timeline.show(None)
+            if self.selected_conv_id is not None:
+                self._remembered = self.selected_conv_id
+            self.selected_conv_id = None
+            self._clear_timeline(self._nothing_selected_why())
             return
+        self._remembered = None
         if conv_id != self.selected_conv_id:
             self.selected_conv_id = conv_id
             self.post_message(self.ConversationSelected(conv_id))
@@ -211,14 +290,8 @@ class MainScreen(Screen[None]):
 
     def _apply_filter(self, needle: str) -> None:
         self._filter_timer = None
-        table = self.conversations
-        table.set_filter(needle, keep=self.selected_conv_id)
-        pane = self.query_one("#conversations-pane")
-        title = Text("conversations")
-        if needle.strip():
-            title.append(f" · {len(table.shown):,} of {len(table.summaries):,} match ")
-            title.append(safe_text(needle.strip(), 30), style="bold")
-        pane.border_title = title
+        self.conversations.set_filter(needle, keep=self.selected_conv_id or self._remembered)
+        self._refresh_list_title()
         self._sync_selection()
 
     @on(Input.Submitted, "#filter")
@@ -251,6 +324,12 @@ class MainScreen(Screen[None]):
         yield SystemCommand(
             "Filter conversations", "By conversation id, session or runtime key", self.action_filter
         )
+        shown = self.conversations.show_timeline_only
+        yield SystemCommand(
+            f"{'Hide' if shown else 'Show'} timeline-only conversations",
+            "Conversations the timeline store knows but this file has no turns of",
+            self.action_toggle_timeline_only,
+        )
         yield SystemCommand(
             "Open turn detail", "Snapshots and blocks of the turn under the cursor", self.open_turn
         )
@@ -278,6 +357,20 @@ class MainScreen(Screen[None]):
         self._apply_filter("")
         self.conversations.focus()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_timeline_only":  # only when there is something to show
+            return self._ready and self.conversations.timeline_only_count > 0
+        return True
+
+    def action_toggle_timeline_only(self) -> None:
+        """List (dimmed, after the others) or hide the timeline-only conversations."""
+        table = self.conversations
+        table.set_show_timeline_only(
+            not table.show_timeline_only, keep=self.selected_conv_id or self._remembered
+        )
+        self._refresh_list_title()
+        self._sync_selection()
+
     def action_next_switch(self) -> None:
         self._jump(forward=True)
 
@@ -285,7 +378,10 @@ class MainScreen(Screen[None]):
         self._jump(forward=False)
 
     def _jump(self, forward: bool) -> None:
-        if not self.timeline.move_to_switch(forward):
+        jump = self.timeline.jump_to_switch(forward)
+        if jump is None:
             self.notify("No runtime switch in this conversation.", markup=False, timeout=2)
             return
+        if jump == "wrapped":
+            self.notify(WRAPPED_FIRST if forward else WRAPPED_LAST, markup=False, timeout=2)
         self.timeline.focus()

@@ -21,8 +21,11 @@ BATCH = 500
 BATCH_GAP_S = 0.01
 
 
+TIMELINE_ONLY_STYLE = "dim"  # rows of conversations only the timeline store knows
+
+
 def conversation_row(summary: ConversationSummary, *, compact: bool) -> list[Text]:
-    """Cells of one conversation row."""
+    """Cells of one conversation row (dimmed when it has no turns in this file)."""
     switches = count_switches(summary.runtime_keys)
     cells = [id_cell(summary.conv_id, 12 if compact else 14)]
     if not compact:
@@ -32,6 +35,9 @@ def conversation_row(summary: ConversationSummary, *, compact: bool) -> list[Tex
     if not compact:
         cells.append(Text(format_datetime_ms(summary.last_activity_ms)))
     cells.append(runtime_label(summary_current_runtime(summary), 12))
+    if not summary.in_file:
+        for cell in cells:
+            cell.stylize(TIMELINE_ONLY_STYLE)
     return cells
 
 
@@ -53,6 +59,9 @@ class ConversationTable(FixedWidthTable):
         self.shown: tuple[ConversationSummary, ...] = ()
         self.needle = ""
         self.compact = False
+        self.show_timeline_only = False  # list the conversations with no turns in this file
+        self.in_file_count = 0
+        self.timeline_only_count = 0
         self._generation = 0
         self._cells: dict[tuple[str, bool], list[Text]] = {}
         self._columns_compact: bool | None = None
@@ -63,10 +72,25 @@ class ConversationTable(FixedWidthTable):
         self, summaries: Sequence[ConversationSummary], keep: str | None = None
     ) -> None:
         """Replace the list (keeping the cursor on conversation `keep` if still listed)."""
-        self.summaries = tuple(summaries)
+        # This file's conversations first, then those only the timeline store knows (the
+        # store already lists them so; a stable sort keeps each group's order).
+        self.summaries = tuple(sorted(summaries, key=lambda s: not s.in_file))
         self._by_id = {s.conv_id: s for s in self.summaries}
+        self.in_file_count = sum(1 for s in self.summaries if s.in_file)
+        self.timeline_only_count = len(self.summaries) - self.in_file_count
         self._cells = {}
         self._refill(keep)
+
+    def set_show_timeline_only(self, show: bool, keep: str | None = None) -> None:
+        """List (dimmed, after the others) or hide the timeline-only conversations."""
+        if show != self.show_timeline_only:
+            self.show_timeline_only = show
+            self._refill(keep)
+
+    @property
+    def eligible_count(self) -> int:
+        """How many conversations the filter searches (timeline-only ones when shown)."""
+        return len(self.summaries) if self.show_timeline_only else self.in_file_count
 
     def set_filter(self, needle: str, keep: str | None = None) -> None:
         """Show only conversations matching `needle` (id, session or runtime key)."""
@@ -121,7 +145,8 @@ class ConversationTable(FixedWidthTable):
         self._ensure_columns()
         self.clear(columns=False)
         needle = self.needle
-        self.shown = tuple(s for s in self.summaries if matches_filter(s, needle))
+        listed = self.summaries if self.show_timeline_only else self.summaries[: self.in_file_count]
+        self.shown = tuple(s for s in listed if matches_filter(s, needle))
         target = 0
         if keep is not None:
             target = next((i for i, s in enumerate(self.shown) if s.conv_id == keep), 0)

@@ -2,24 +2,63 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.events import Resize
 from textual.widgets.data_table import CellDoesNotExist
 
 from tui.domain import PHASES, ConversationView, TurnView
 from tui.widgets.cells import (
     PHASE_HEADERS,
-    TURN_ID_WIDTH,
     Density,
     TimelineStyles,
+    dated_phases,
     timeline_row,
 )
 from tui.widgets.fixed_table import FixedWidthTable
 
 ROW_KEY_SEP = "\x1f"
+
+# Columns whose cells can be elided with `…` when the row is wider than the table (the
+# widest of them gives up a cell first) and the fewest cells each keeps.
+SHRINKABLE: dict[str, int] = {"runtime": 12, "turn": 8, "anomalies": 9, "inference": 5}
+
+Jump = Literal["moved", "wrapped"]
+
+
+def column_keys(density: Density, sessions: bool) -> list[tuple[str, str]]:
+    """(key, header) of the timeline's columns at a density."""
+    compact = density == "narrow"
+    keys: list[tuple[str, str]] = [("number", "#")]
+    if sessions:
+        keys.append(("session", "s"))
+    keys += [("turn", "turn"), ("runtime", "runtime")]
+    if density == "wide":
+        keys.append(("inference", "inference"))
+    for phase in PHASES:
+        wide, short = PHASE_HEADERS[phase]
+        keys.append((phase, short if compact else wide))
+    keys.append(("anomalies", "anomalies" if density == "wide" else "!"))
+    return keys
+
+
+def fit_widths(natural: dict[str, int], available: int, padding: int) -> dict[str, int]:
+    """Column widths: each column's content width, the shrinkable ones cut (widest first)
+    until the row fits `available` cells (`padding` cells around every column)."""
+    widths = dict(natural)
+    over = sum(widths.values()) + padding * len(widths) - available
+    while over > 0:
+        candidates = [k for k, least in SHRINKABLE.items() if widths.get(k, 0) > least]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda k: widths[k] - SHRINKABLE[k])
+        widths[widest] -= 1
+        over -= 1
+    return widths
 
 
 def turn_row_key(view: TurnView) -> str:
@@ -58,12 +97,18 @@ class TimelineTable(FixedWidthTable):
         self.density: Density = "wide"
         self._switch_rows: tuple[int, ...] = ()
         self._switch_row_set: frozenset[int] = frozenset()
-        self._columns_density: Density | None = None
+        self.widths: dict[str, int] = {}  # column key: width, as last fitted
+        self._fitted_for = 0  # the table width the columns were fitted to
+        self.wrapped: Jump | None = None  # what the last move_to_switch did
 
     def on_mount(self) -> None:
         self.app.theme_changed_signal.subscribe(
             self, lambda _theme: self._rebuild(self.current_turn_key())
         )
+
+    def on_resize(self, event: Resize) -> None:
+        if event.size.width != self._fitted_for:
+            self._rebuild(self.current_turn_key())
 
     # -- state from the parent -------------------------------------------------------
 
@@ -121,17 +166,29 @@ class TimelineTable(FixedWidthTable):
     # -- actions ---------------------------------------------------------------------
 
     def move_to_switch(self, forward: bool) -> bool:
-        """Move the cursor to the next (or previous) switch row, wrapping around."""
+        """Move the cursor to the next (or previous) switch row, wrapping around.
+
+        `wrapped` then says whether it went on (`moved`) or wrapped around (`wrapped`).
+        """
+        self.wrapped = self.jump_to_switch(forward)
+        return self.wrapped is not None
+
+    def jump_to_switch(self, forward: bool) -> Jump | None:
+        """Move to the next (or previous) switch row; None when there is no switch."""
         rows = self._switch_rows
         if not rows:
-            return False
+            return None
         here = self.cursor_row
         if forward:
-            target = next((r for r in rows if r > here), rows[0])
+            target = next((r for r in rows if r > here), None)
+            result: Jump = "moved" if target is not None else "wrapped"
+            target = rows[0] if target is None else target
         else:
-            target = next((r for r in reversed(rows) if r < here), rows[-1])
+            target = next((r for r in reversed(rows) if r < here), None)
+            result = "moved" if target is not None else "wrapped"
+            target = rows[-1] if target is None else target
         self.move_cursor(row=target, animate=False)
-        return True
+        return result
 
     # -- rendering -------------------------------------------------------------------
 
@@ -154,40 +211,47 @@ class TimelineTable(FixedWidthTable):
             anomaly=get("timeline--anomaly", "yellow"),
         )
 
-    def _ensure_columns(self) -> None:
-        if self._columns_density == self.density and self.columns:
-            return
-        self.clear(columns=True)
-        density = self.density
-        compact = density == "narrow"
-        self.add_column("#", width=4, key="number")
-        self.add_column("turn", width=TURN_ID_WIDTH[density], key="turn")
-        self.add_column("runtime", width=22 if not compact else 21, key="runtime")
-        if density == "wide":
-            self.add_column("inference", width=9, key="inference")
-        for phase in PHASES:
-            wide, short = PHASE_HEADERS[phase]
-            width = 16 if not compact else (9 if phase == "final" else 4)
-            self.add_column(short if compact else wide, width=width, key=phase)
-        if density == "wide":
-            self.add_column("anomalies", width=16, key="anomalies")
-        else:
-            self.add_column("!", width=3, key="anomalies")
-        self._columns_density = density
+    def _available_width(self) -> int:
+        """Cells a row may take: the table's width less its vertical scrollbar."""
+        width = self.size.width or max(self.app.size.width - 2, 0)
+        return max(width - self.styles.scrollbar_size_vertical, 0)
 
     def _rebuild(self, keep_key: str | None = None) -> None:
         if not self.is_mounted:
             return
-        self._ensure_columns()
-        self.clear(columns=False)
         view = self.view
+        density = self.density
+        styles = self._styles()
+        turns = view.turns if view is not None else ()
+        sessions = view is not None and len(view.sessions) > 1
+        dated = dated_phases(turns) if density != "narrow" else [frozenset()] * len(turns)
+        keys = column_keys(density, sessions)
+
+        def rows(widths: dict[str, int] | None) -> list[list[Text]]:
+            return [
+                timeline_row(t, styles, density=density, sessions=sessions, dated=d, widths=widths)
+                for t, d in zip(turns, dated, strict=True)
+            ]
+
+        cells = rows(None)
+        natural = {
+            key: max([cell_len(header), *(row[i].cell_len for row in cells)])
+            for i, (key, header) in enumerate(keys)
+        }
+        self._fitted_for = self.size.width
+        widths = fit_widths(natural, self._available_width(), 2 * self.cell_padding)
+        if any(widths[k] < natural[k] for k in ("turn", "runtime", "inference") if k in widths):
+            cells = rows(widths)  # elide where the words are, not at the column's edge
+        self.widths = widths
+        self.clear(columns=True)
+        for key, header in keys:
+            self.add_column(header, width=widths[key], key=key)
         if view is None:
             self._switch_rows = ()
             self._switch_row_set = frozenset()
             return
-        styles = self._styles()
-        for turn in view.turns:
-            self.add_row(*timeline_row(turn, styles, density=self.density), key=turn_row_key(turn))
+        for turn, row in zip(turns, cells, strict=True):
+            self.add_row(*row, key=turn_row_key(turn))
         self._switch_rows = view.switch_indexes
         self._switch_row_set = frozenset(view.switch_indexes)
         if keep_key is not None and keep_key in self.rows:
