@@ -187,6 +187,107 @@ def print_table(res: Results) -> None:
         print(f"  ! skipped {part}: {why}")
 
 
+# The summary table of benchmarks/README.md: (measure, figure, same-run baseline, ratio).
+SUMMARY: tuple[tuple[str, str, str | None, str | None], ...] = (
+    (
+        "`turns-tui migrate` (whole process) vs pure-SQL bound",
+        "a_migrate_proc",
+        "c_puresql_proc",
+        "d_ratio_proc",
+    ),
+    (
+        "open + migrate + backfill, in process vs pure-SQL bound",
+        "b_migrate_inproc",
+        "c_puresql_inproc",
+        "d_ratio_inproc",
+    ),
+    ("dump of one conversation (open + read + JSON, in process)", "e_dump_open", None, None),
+    ("re-open of a migrated file, in process (no-op)", "f_noop_inproc", None, None),
+    (
+        "`dump --read-only` of the pre-GP-26 file vs in-place `dump` of the migrated copy "
+        "(whole process, whole file)",
+        "i_dump_ro",
+        "i_dump_ip",
+        "i_ratio",
+    ),
+    (
+        "app first timeline, read-only (overlay) vs in place on the migrated copy",
+        "j_first_ro",
+        "j_first_migrated",
+        "j_ratio_migrated",
+    ),
+    (
+        "app first timeline, read-only (overlay) vs in place migrating a fresh copy",
+        "j_first_ro",
+        "j_first_migrate",
+        "j_ratio_migrate",
+    ),
+    ("app: start to first painted timeline, migration included", "g_first_timeline", None, None),
+    ("app: select another conversation until its timeline is painted", "g_select", None, None),
+    ("app: peak memory (medium db)", "g_rss", None, None),
+    (
+        "loop lag: app opens the medium db until first timeline painted (max gap)",
+        "h_lag_open",
+        None,
+        None,
+    ),
+    (
+        "loop lag: app opens the turn detail of the ~180-block turn (max gap)",
+        "h_lag_detail",
+        None,
+        None,
+    ),
+    ("open turn detail (~180 blocks) until blocks mounted", "h_detail_time", None, None),
+    (
+        "`dump` of a migrated era 1 file while a writer holds `BEGIN IMMEDIATE` vs no writer "
+        "(whole process)",
+        "k_held_proc",
+        "k_free_proc",
+        "k_ratio_proc",
+    ),
+    ("same, in process (`dump_store`)", "k_held_inproc", "k_free_inproc", "k_ratio_inproc"),
+)
+
+
+def print_summary(res: Results) -> None:
+    """The README table: measure | median | baseline | ratio | target (markdown)."""
+    print("| measure | median | baseline (same run) | ratio | target |")
+    print("| --- | --- | --- | --- | --- |")
+    for label, key, base_key, ratio_key in SUMMARY:
+        m = res.metrics.get(key)
+        if m is None or not m.values:
+            continue
+        med = _fmt(m.median, m.unit)
+        if key.startswith("h_lag"):
+            med += f" (max {_fmt(max(m.values), m.unit)})"
+        base = res.metrics.get(base_key) if base_key else None
+        ratio = res.metrics.get(ratio_key) if ratio_key else None
+        target_m = ratio if ratio is not None and ratio.target else m
+        target = target_m.target or "-"
+        if target_m.ok is not None:
+            target += " ✓" if target_m.ok else " ✗"
+        if key.startswith("k_held"):
+            chk = res.metrics.get("k_no_wait")
+            target = "no lock wait" + ("" if chk is None else (" ✓" if chk.ok else " ✗"))
+        print(
+            f"| {label} | {med} | "
+            f"{_fmt(base.median, base.unit) if base and base.values else '-'} | "
+            f"{_fmt(ratio.median, ratio.unit) if ratio and ratio.values else '-'} | {target} |"
+        )
+    checks = [m for m in res.metrics.values() if not m.values and m.ok is not None]
+    if checks:
+        print()
+        for m in checks:
+            print(f"- {m.label}: {'yes' if m.ok else 'NO'}")
+    n = res.info.get("params", {})
+    mach = res.info.get("machine", {})
+    print(
+        f"\n(runs {n.get('runs')}, app runs {n.get('app_runs')}; nproc {mach.get('nproc')}, "
+        f"Python {mach.get('python')}, SQLite {mach.get('sqlite')}, "
+        f"load {mach.get('loadavg_at_start')} -> {mach.get('loadavg_at_end')})"
+    )
+
+
 # --------------------------------------------------------------------------------------
 # Data set (cached)
 # --------------------------------------------------------------------------------------
@@ -384,42 +485,51 @@ def bench_migration(src: Path, runs: int, res: Results) -> Path:
     return migrated
 
 
-def pick_conversation(path: Path) -> tuple[str, int]:
-    """The conversation with the most membership rows (the worst case for a dump)."""
+def pick_conversation(path: Path, exclude: str = "") -> tuple[str, int]:
+    """The conversation with the most membership rows (the worst case for a dump), but
+    `exclude` (the long agent conversation, kept apart so e stays comparable)."""
     c = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         conv, n = c.execute(
-            "SELECT conv_id, COUNT(*) AS n FROM turn_block_membership GROUP BY conv_id "
-            "ORDER BY n DESC, conv_id LIMIT 1"
+            "SELECT conv_id, COUNT(*) AS n FROM turn_block_membership WHERE conv_id != ? "
+            "GROUP BY conv_id ORDER BY n DESC, conv_id LIMIT 1",
+            (exclude,),
         ).fetchone()
     finally:
         c.close()
     return str(conv), int(n)
 
 
-def bench_dump(migrated: Path, runs: int, res: Results) -> None:
+def bench_dump(migrated: Path, runs: int, res: Results, exclude: str = "") -> None:
     """e. dump one conversation of an already migrated file."""
     from tui.dump import build_dump
-    from tui.store.opener import open_database
-    from tui.store.queries import Reader
+    from tui.store.sqlite_store import SqliteStore
 
-    conv, rows = pick_conversation(migrated)
+    conv, rows = pick_conversation(migrated, exclude)
     res.info["dump_conversation"] = {"conv_id": conv, "membership_rows": rows}
     only: list[float] = []
     full: list[float] = []
     proc_ms: list[float] = []
+
+    async def one() -> tuple[float, float, dict[str, Any]]:
+        # A fresh store (and so a fresh reader) every time, as the CLI does.
+        t0 = time.perf_counter()
+        store = SqliteStore(str(migrated))
+        opened = await store.open()
+        t1 = time.perf_counter()
+        try:
+            out = await build_dump(opened, store, conv)
+            t2 = time.perf_counter()
+        finally:
+            await store.close()
+        t3 = time.perf_counter()
+        return (t2 - t1) * 1000, (t3 - t0) * 1000, out
+
     for i in range(max(runs, 5)):
         gc.collect()
-        t0 = time.perf_counter()
-        opened = open_database(str(migrated))
-        reader = Reader(opened)
-        t1 = time.perf_counter()
-        out = build_dump(opened, reader, conv)
-        t2 = time.perf_counter()
-        reader.close()
-        t3 = time.perf_counter()
-        only.append((t2 - t1) * 1000)
-        full.append((t3 - t0) * 1000)
+        dump_only, dump_full, out = asyncio.run(one())
+        only.append(dump_only)
+        full.append(dump_full)
         if i == 0:
             turns = len(out["conversations"][0]["turns"]) if out["conversations"] else 0
             res.info["dump_turns"] = turns
@@ -433,7 +543,7 @@ def bench_dump(migrated: Path, runs: int, res: Results) -> None:
     res.add("e_dump_only", "e. build_dump(conv) only, in-process", "ms", only, "< 50 ms", 50.0)
     res.add(
         "e_dump_open",
-        "e. open_database+Reader+build_dump, in-process",
+        "e. SqliteStore open+build_dump+close, in-process",
         "ms",
         full,
         "< 50 ms",
@@ -750,6 +860,172 @@ async def app_big(
     return out
 
 
+class LagProbe:
+    """The longest event-loop stall: a task sleeps 1 ms in a loop and keeps the largest gap
+    between two wake-ups (so an idle loop reads ~1.1 ms, a 40 ms stall ~41 ms)."""
+
+    def __init__(self) -> None:
+        self.gaps: list[tuple[float, float]] = []  # (gap ms, at ms since start), largest kept
+        self.wakeups = 0
+        self._task: asyncio.Task[None] | None = None
+        self._t0 = 0.0
+        self._last = 0.0
+
+    def _note(self, now: float) -> None:
+        gap = (now - self._last) * 1000
+        at = (self._last - self._t0) * 1000
+        self.gaps.append((gap, at))
+        if len(self.gaps) > 64:
+            self.gaps.sort(reverse=True)
+            del self.gaps[5:]
+        self._last = now
+
+    async def _run(self) -> None:
+        while True:
+            await asyncio.sleep(0.001)
+            self.wakeups += 1
+            self._note(time.perf_counter())
+
+    def start(self) -> None:
+        self.gaps = []
+        self.wakeups = 0
+        self._t0 = self._last = time.perf_counter()
+        self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def stop(self) -> dict[str, Any]:
+        """Stop; the gap still open when stopped counts too."""
+        now = time.perf_counter()
+        assert self._task is not None
+        self._task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._task
+        self._note(now)
+        self.gaps.sort(reverse=True)
+        top = self.gaps[:5]
+        return {
+            "max_gap_ms": top[0][0] if top else 0.0,
+            "top_gaps": [{"gap_ms": round(g, 2), "at_ms": round(a, 1)} for g, a in top],
+            "wakeups": self.wakeups,
+            "window_ms": (now - self._t0) * 1000,
+        }
+
+
+def _is_detail(screen: Any) -> bool:
+    return type(screen).__name__ == "TurnDetailScreen"
+
+
+async def app_lag(path: str, long_conv: str, long_blocks: int) -> dict[str, Any]:
+    """h. Loop lag while (i) the app opens `path` and paints its first timeline and (ii) it
+    opens the turn detail of the last turn of `long_conv` (~`long_blocks` blocks)."""
+    from tui.app import make_app
+
+    out: dict[str, Any] = {}
+    probe = LagProbe()
+    app = make_app(path)
+    measured = False
+    try:
+        t0 = time.perf_counter()
+        probe.start()
+        async with app.run_test(size=(160, 48)) as pilot:
+
+            def timeline_ready() -> bool:
+                tl = _query(app, "#timeline")
+                return tl is not None and _count(tl) > 0
+
+            if not await _until(pilot, timeline_ready, 60.0):
+                raise RuntimeError("#timeline never got rows within 60 s")
+            out["first_timeline_ms"] = (time.perf_counter() - t0) * 1000
+            await pilot.pause()  # the paint of that first frame, still probed
+            out["open"] = await probe.stop()
+            opened = getattr(app, "opened", None)
+            out["open_mode"] = str(getattr(opened, "mode", "?"))
+
+            # Go to the long conversation (listed last) without timing it.
+            convs = _query(app, "#conversations")
+
+            def listed() -> bool:
+                shown = [s.conv_id for s in getattr(convs, "shown", ())]
+                return long_conv in shown and _count(convs) > shown.index(long_conv)
+
+            if not await _until(pilot, listed, 30.0):
+                raise RuntimeError(f"conversation {long_conv} is not listed")
+            index = [s.conv_id for s in convs.shown].index(long_conv)
+            convs.focus()
+            convs.move_cursor(row=index, animate=False)
+
+            def long_shown() -> bool:
+                tl = _query(app, "#timeline")
+                return _shown_conv(app) == long_conv and tl is not None and _count(tl) > 0
+
+            if not await _until(pilot, long_shown, 30.0):
+                raise RuntimeError(f"the timeline never showed {long_conv}")
+            timeline = _query(app, "#timeline")
+            timeline.focus()
+            timeline.move_cursor(row=_count(timeline) - 1, animate=False)  # the last turn
+            await _settle(app, pilot)
+            await pilot.pause()
+
+            def detail_shown() -> bool:
+                screen = app.screen
+                if not _is_detail(screen):
+                    return False
+                detail = getattr(screen, "detail", None)
+                if detail is None:
+                    return False
+                blocks = _query(app, "#blocks")
+                want = min(len(detail.blocks), int(getattr(screen, "MAX_BLOCKS", 400)))
+                return blocks is not None and len(blocks.children) >= want
+
+            probe.start()
+            t = time.perf_counter()
+            _send_key(app, "enter")
+            if not await _until(pilot, detail_shown, 30.0):
+                raise RuntimeError("the turn detail never showed its blocks within 30 s")
+            out["detail_ms"] = (time.perf_counter() - t) * 1000
+            await pilot.pause()  # layout and paint of the blocks, still probed
+            out["detail"] = await probe.stop()
+            out["detail_blocks"] = len(app.screen.detail.blocks)
+            measured = True
+            await _settle(app, pilot)
+    except Exception as exc:
+        if not measured:
+            raise
+        out["teardown_error"] = _describe_exc(exc)
+    out["rss_mb"] = peak_rss_mb()
+    return out
+
+
+async def app_first(path: str, read_only: bool) -> dict[str, Any]:
+    """j. Time from make_app to a timeline with rows, read-only or in place."""
+    from tui.app import make_app
+
+    out: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    app = make_app(path, read_only=read_only)
+    measured = False
+    try:
+        async with app.run_test(size=(160, 48)) as pilot:
+
+            def timeline_ready() -> bool:
+                tl = _query(app, "#timeline")
+                return tl is not None and _count(tl) > 0
+
+            if not await _until(pilot, timeline_ready, 60.0):
+                raise RuntimeError("#timeline never got rows within 60 s")
+            out["first_timeline_ms"] = (time.perf_counter() - t0) * 1000
+            opened = getattr(app, "opened", None)
+            out["open_mode"] = str(getattr(opened, "mode", "?"))
+            out["read_only"] = bool(getattr(opened, "read_only", False))
+            measured = True
+            await _settle(app, pilot)
+    except Exception as exc:
+        if not measured:
+            raise
+        out["teardown_error"] = _describe_exc(exc)
+    out["rss_mb"] = peak_rss_mb()
+    return out
+
+
 def app_child(spec: dict[str, Any]) -> None:
     """Entry point of the child process (`bench.py --app-child JSON`)."""
     try:
@@ -757,6 +1033,10 @@ def app_child(spec: dict[str, Any]) -> None:
             out = asyncio.run(
                 app_medium(spec["path"], spec["selections"], spec["pilot_selections"])
             )
+        elif spec["kind"] == "lag":
+            out = asyncio.run(app_lag(spec["path"], spec["long_conv"], spec["long_blocks"]))
+        elif spec["kind"] == "first":
+            out = asyncio.run(app_first(spec["path"], spec["read_only"]))
         else:
             out = asyncio.run(app_big(spec["path"], spec["needle"], spec["total"], spec["match"]))
         out["ok"] = True
@@ -893,17 +1173,22 @@ def bench_app(src: Path, big_convs: int, runs: int, pilot_selections: int, res: 
             res.info.setdefault("app_tracebacks", {})["g (app, medium db)"] = exc.tb
     # The big conversation list.
     try:
-        from tui.store.opener import open_database
-        from tui.store.queries import Reader
+        from tui.store.sqlite_store import SqliteStore
 
         big_src, meta = dataset(big_convs, 3, tag="era2")
         res.info["big_dataset"] = describe(meta)
         print("  " + describe(meta), flush=True)
         base = fresh_copy(big_src, "big-gp26")
-        opened = open_database(str(base))  # migrate once: the list is measured on GP-26
-        reader = Reader(opened)
-        summaries = reader.conversations()
-        reader.close()
+
+        async def listed() -> list[Any]:
+            store = SqliteStore(str(base))  # migrate once: the list is measured on GP-26
+            try:
+                await store.open()
+                return await store.conversations()
+            finally:
+                await store.close()
+
+        summaries = asyncio.run(listed())
         needle, match = pick_needle(summaries)
         res.info["big_filter_needle"] = {"needle": needle, "expected_rows": match}
         first_rows: list[float] = []
@@ -962,6 +1247,383 @@ def bench_app(src: Path, big_convs: int, runs: int, pilot_selections: int, res: 
 
 
 # --------------------------------------------------------------------------------------
+# h-k: loop lag, read-only (overlay) against in place, re-open under a writer's lock
+# --------------------------------------------------------------------------------------
+
+
+def _app_available(res: Results, part: str) -> bool:
+    try:
+        import tui.app as app_mod
+    except Exception as exc:  # noqa: BLE001
+        res.skipped[part] = f"cannot import tui.app: {type(exc).__name__}: {exc}"
+        return False
+    if not hasattr(app_mod, "make_app"):
+        res.skipped[part] = "tui.app has no make_app"
+        return False
+    return True
+
+
+def bench_lag(src: Path, meta: dict[str, Any], runs: int, res: Results) -> None:
+    """h. Longest event-loop stall while the app opens the medium file (fresh pre-GP-26
+    copy, so migration included) and while it opens the ~180-block turn detail."""
+    part = "h (loop lag)"
+    if not _app_available(res, part):
+        return
+    long_conv = meta["stats"].get("long_conv_id", "")
+    long_blocks = int(meta["stats"].get("long_turn_blocks", 0))
+    if not long_conv:
+        res.skipped[part] = "the medium data set has no long conversation"
+        return
+    open_lag: list[float] = []
+    detail_lag: list[float] = []
+    detail_ms: list[float] = []
+    tops: list[Any] = []
+    blocks_seen: set[int] = set()
+    teardown: list[str] = []
+    try:
+        for _ in range(runs):
+            copy = fresh_copy(src, "h")
+            try:
+                out = _child(
+                    {
+                        "kind": "lag",
+                        "path": str(copy),
+                        "long_conv": long_conv,
+                        "long_blocks": long_blocks,
+                    }
+                )
+            finally:
+                remove(copy)
+            open_lag.append(out["open"]["max_gap_ms"])
+            detail_lag.append(out["detail"]["max_gap_ms"])
+            detail_ms.append(out["detail_ms"])
+            blocks_seen.add(out["detail_blocks"])
+            tops.append({"open": out["open"], "detail": out["detail"], "mode": out["open_mode"]})
+            if out.get("teardown_error"):
+                teardown.append(out["teardown_error"])
+    except Exception as exc:  # noqa: BLE001
+        res.skipped[part] = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, AppError):
+            res.info.setdefault("app_tracebacks", {})[part] = exc.tb
+        return
+    res.info["lag_runs"] = tops
+    res.add(
+        "h_lag_open",
+        "h. loop lag: open medium db -> first timeline painted (max gap)",
+        "ms",
+        open_lag,
+        "< 50 ms",
+        50.0,
+        note="largest gap between 1 ms sleeps of a probe task on the app's loop, per run; "
+        "fresh pre-GP-26 copy (migration in place included)",
+    )
+    res.add(
+        "h_lag_detail",
+        f"h. loop lag: open turn detail ({'/'.join(map(str, sorted(blocks_seen)))} blocks)",
+        "ms",
+        detail_lag,
+        "< 50 ms",
+        50.0,
+        note="Enter on the last turn of the long conversation until its blocks are mounted "
+        "and the app is idle (painted)",
+    )
+    res.add(
+        "h_detail_time",
+        "h. open turn detail -> blocks mounted",
+        "ms",
+        detail_ms,
+    )
+    if teardown:
+        res.info.setdefault("lag_teardown_errors", teardown)
+
+
+def _dump_proc(path: Path, read_only: bool) -> tuple[float, dict[str, Any], str]:
+    args = [sys.executable, "-m", "tui", "dump", str(path)]
+    if read_only:
+        args.append("--read-only")
+    ms, proc = run_proc(args)
+    return ms, json.loads(proc.stdout), proc.stderr.decode(errors="replace")
+
+
+def _strip(value: Any, drop: frozenset[str] = frozenset({"derived_in_memory"})) -> Any:
+    """`value` without the keys in `drop`, at any depth."""
+    if isinstance(value, dict):
+        return {k: _strip(v, drop) for k, v in value.items() if k not in drop}
+    if isinstance(value, list):
+        return [_strip(v, drop) for v in value]
+    return value
+
+
+def bench_readonly_dump(src: Path, migrated: Path, runs: int, res: Results) -> Path:
+    """i. `python -m tui dump PATH --read-only` of the pre-GP-26 file (in-memory overlay)
+    against the in-place `dump` of the migrated copy of the same data; returns the
+    read-only copy (reused by j, removed by the caller)."""
+    ro = fresh_copy(src, "ro")
+    before = sha256(ro)
+    migrated_before = sha256(migrated)
+    ro_ms: list[float] = []
+    ip_ms: list[float] = []
+    modes: set[str] = set()
+    for i in range(runs):
+        # Alternate the order so neither side always runs on a warmer cache.
+        order = (True, False) if i % 2 == 0 else (False, True)
+        docs: dict[bool, dict[str, Any]] = {}
+        for read_only in order:
+            ms, doc, _err = _dump_proc(ro if read_only else migrated, read_only)
+            (ro_ms if read_only else ip_ms).append(ms)
+            modes.add(f"{'read-only' if read_only else 'in place'}: {doc['database']['mode']}")
+            docs[read_only] = doc
+        if i == 0:
+            # The overlay says its values are derived in memory; the migrated file stores
+            # them: that flag is the one expected difference.
+            same = _strip(docs[True]["conversations"]) == _strip(docs[False]["conversations"])
+            res.info["readonly_dump_bytes"] = len(json.dumps(docs[True]))
+            res.check(
+                "i_same",
+                "i. dump --read-only == in-place dump of the migrated copy (conversations)",
+                same,
+                "ignoring derived_in_memory"
+                if same
+                else "the overlay and the migrated file disagree (beyond derived_in_memory)",
+            )
+    after = sha256(ro)
+    res.add("i_dump_ro", "i. python -m tui dump --read-only (pre-GP-26, process)", "ms", ro_ms)
+    res.add("i_dump_ip", "i. python -m tui dump (migrated copy, process)", "ms", ip_ms)
+    res.add(
+        "i_ratio",
+        "i. ratio read-only / in place (dump, whole file)",
+        "x",
+        [x / y for x, y in zip(ro_ms, ip_ms, strict=True)],
+        "<= 1.2",
+        1.2,
+        note="per-run ratios; whole file, every conversation",
+    )
+    res.check(
+        "i_unchanged",
+        "i. read-only dump wrote nothing, re-open of migrated file wrote nothing (sha256)",
+        before == after and sha256(migrated) == migrated_before,
+        f"modes seen: {sorted(modes)}",
+    )
+    return ro
+
+
+def bench_readonly_app(src: Path, ro: Path, migrated: Path, runs: int, res: Results) -> None:
+    """j. App first paint: read-only on the pre-GP-26 file (overlay) against in place on a
+    fresh pre-GP-26 copy (migration included) and on the already migrated copy."""
+    part = "j (app read-only)"
+    if not _app_available(res, part):
+        return
+    ro_ms: list[float] = []
+    mig_ms: list[float] = []
+    done_ms: list[float] = []
+    modes: set[str] = set()
+    before = sha256(ro)
+    try:
+        for i in range(runs):
+            kinds = ["ro", "migrate", "migrated"]
+            kinds = kinds[i % 3 :] + kinds[: i % 3]  # rotate the order
+            for kind in kinds:
+                if kind == "migrate":
+                    copy = fresh_copy(src, "j")
+                    try:
+                        out = _child({"kind": "first", "path": str(copy), "read_only": False})
+                    finally:
+                        remove(copy)
+                    mig_ms.append(out["first_timeline_ms"])
+                elif kind == "ro":
+                    out = _child({"kind": "first", "path": str(ro), "read_only": True})
+                    ro_ms.append(out["first_timeline_ms"])
+                else:
+                    out = _child({"kind": "first", "path": str(migrated), "read_only": False})
+                    done_ms.append(out["first_timeline_ms"])
+                modes.add(f"{kind}: {out['open_mode']}")
+    except Exception as exc:  # noqa: BLE001
+        res.skipped[part] = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, AppError):
+            res.info.setdefault("app_tracebacks", {})[part] = exc.tb
+        return
+    res.add("j_first_ro", "j. app first timeline, --read-only (pre-GP-26, overlay)", "ms", ro_ms)
+    res.add(
+        "j_first_migrate", "j. app first timeline, in place (pre-GP-26: migrates)", "ms", mig_ms
+    )
+    res.add("j_first_migrated", "j. app first timeline, in place (already migrated)", "ms", done_ms)
+    res.add(
+        "j_ratio_migrated",
+        "j. ratio read-only / in place (already migrated)",
+        "x",
+        [x / y for x, y in zip(ro_ms, done_ms, strict=True)],
+        "<= 1.2",
+        1.2,
+        note="per-run ratios; the same comparison as i, in the app",
+    )
+    res.add(
+        "j_ratio_migrate",
+        "j. ratio read-only / in place (migrating)",
+        "x",
+        [x / y for x, y in zip(ro_ms, mig_ms, strict=True)],
+    )
+    res.check(
+        "j_unchanged",
+        "j. read-only app wrote nothing (sha256)",
+        before == sha256(ro),
+        f"modes seen: {sorted(modes)}",
+    )
+
+
+WRITER = r"""
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=0)
+c.execute("BEGIN IMMEDIATE")
+sys.stdout.write("locked\n")
+sys.stdout.flush()
+sys.stdin.read()  # hold the write lock until the parent closes our stdin
+c.execute("ROLLBACK")
+c.close()
+"""
+
+
+@contextlib.contextmanager
+def writer_holding_lock(path: Path) -> Iterator[subprocess.Popen[str]]:
+    """Another process inside `BEGIN IMMEDIATE` on `path` (pinocchio mid-save)."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", WRITER, str(path)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        if line.strip() != "locked":
+            err = proc.stderr.read() if proc.stderr else ""
+            raise RuntimeError(f"the writer did not take the lock: {line!r} {err[-500:]}")
+        yield proc
+    finally:
+        if proc.stdin is not None:
+            with contextlib.suppress(BrokenPipeError):
+                proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def assert_locked(path: Path) -> None:
+    """A second BEGIN IMMEDIATE must fail now: the writer really holds the write lock."""
+    c = sqlite3.connect(str(path), isolation_level=None, timeout=0)
+    try:
+        try:
+            c.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError:
+            return
+        c.execute("ROLLBACK")
+    finally:
+        c.close()
+    raise RuntimeError("the writer process does not hold the write lock")
+
+
+def bench_lock(convs: int, turns: int, runs: int, res: Results) -> None:
+    """k. Re-open (dump) of a migrated era 1 file (turn_snapshots_legacy kept) while
+    another process holds BEGIN IMMEDIATE on it, against the same without the writer."""
+    from tui.dump import dump_store
+    from tui.store.models import NoticeKind
+    from tui.store.sqlite_store import SqliteStore
+
+    era1_src, meta = dataset(convs, turns, tag="era1")
+    res.info["era1_dataset"] = describe(meta)
+    print("  " + describe(meta), flush=True)
+    path = fresh_copy(era1_src, "era1")
+    try:
+        t = time.perf_counter()
+        run_proc([TURNS_TUI, "migrate", str(path)])  # not timed: the file is migrated once
+        res.info["era1_migrate_s"] = time.perf_counter() - t
+        c = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = {r[0] for r in c.execute("SELECT name FROM sqlite_master")}
+            journal = c.execute("PRAGMA journal_mode").fetchone()[0]
+        finally:
+            c.close()
+        res.info["era1_migrated"] = {"tables": sorted(tables), "journal_mode": journal}
+        before = sha256(path)
+        free_proc: list[float] = []
+        held_proc: list[float] = []
+        free_in: list[float] = []
+        held_in: list[float] = []
+        waits: list[float] = []
+        notices: set[str] = set()
+        modes: set[str] = set()
+
+        async def in_process() -> tuple[float, Any]:
+            store = SqliteStore(str(path))
+            t0 = time.perf_counter()
+            await dump_store(store)
+            return (time.perf_counter() - t0) * 1000, store.opened
+
+        def record(opened: Any) -> None:
+            waits.append(opened.lock_wait_s)
+            modes.add(str(opened.mode))
+            notices.update(str(n.kind) for n in opened.notices if n.kind == NoticeKind.LOCK_WAIT)
+
+        for i in range(runs):
+            for held in (False, True) if i % 2 == 0 else (True, False):
+                with contextlib.ExitStack() as stack:
+                    if held:
+                        stack.enter_context(writer_holding_lock(path))
+                        assert_locked(path)
+                    ms, doc, err = _dump_proc(path, read_only=False)
+                    (held_proc if held else free_proc).append(ms)
+                    if any("wait" in n.lower() for n in doc["database"]["notices"]):
+                        notices.add("process: " + "; ".join(doc["database"]["notices"]))
+                    gc.collect()
+                    ms_in, opened = asyncio.run(in_process())
+                    (held_in if held else free_in).append(ms_in)
+                    record(opened)
+        unchanged = sha256(path) == before
+        timeout_ms = 5000.0
+        res.add(
+            "k_held_proc",
+            "k. dump of migrated era 1 file, writer holds lock (process)",
+            "ms",
+            held_proc,
+            "no wait (see check)",
+        )
+        res.add(
+            "k_free_proc", "k. dump of migrated era 1 file, no writer (process)", "ms", free_proc
+        )
+        res.add(
+            "k_ratio_proc",
+            "k. ratio with writer / without (process)",
+            "x",
+            [x / y for x, y in zip(held_proc, free_proc, strict=True)],
+        )
+        res.add("k_held_inproc", "k. dump_store, writer holds lock (in-process)", "ms", held_in)
+        res.add("k_free_inproc", "k. dump_store, no writer (in-process)", "ms", free_in)
+        res.add(
+            "k_ratio_inproc",
+            "k. ratio with writer / without (in-process)",
+            "x",
+            [x / y for x, y in zip(held_in, free_in, strict=True)],
+        )
+        ok = (
+            unchanged
+            and not notices
+            and max(waits, default=0.0) == 0.0
+            and max(held_proc + held_in, default=0.0) < timeout_ms
+        )
+        res.check(
+            "k_no_wait",
+            "k. re-open under a writer's lock: succeeded, no lock wait, nothing written",
+            ok,
+            f"lock_wait_s max {max(waits, default=0.0):.3f}; lock-wait notices: "
+            f"{sorted(notices) or 'none'}; modes {sorted(modes)}; bytes unchanged: {unchanged}",
+        )
+    finally:
+        remove(path)
+
+
+# --------------------------------------------------------------------------------------
 # main
 # --------------------------------------------------------------------------------------
 
@@ -1001,15 +1663,34 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--app-runs",
         type=int,
         default=None,
-        help="app processes per database in part g (default --runs; 2 with --quick)",
+        help="app processes per database in parts g, h, j (default --runs; 2 with --quick)",
     )
-    p.add_argument("--quick", action="store_true", help="20 x 10, 3 runs: a smoke test")
+    p.add_argument(
+        "--long-blocks",
+        type=int,
+        default=180,
+        help="blocks of the last turn of the long conversation added to the medium db "
+        "(part h; default 180)",
+    )
+    p.add_argument(
+        "--era1",
+        default=None,
+        metavar="CxT",
+        help="size of the era 1 file of part k (default 20x10; 10x5 with --quick)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="20 x 10 (+ the long conversation), 3 runs, 2 app runs: a smoke test",
+    )
     p.add_argument(
         "--parts",
-        default="abcdefg",
-        help="which parts to run (a-d run together), e.g. --parts g (default: all)",
+        default="abcdefghijk",
+        help="which parts to run (a-d run together), e.g. --parts g or --parts hijk (default: all)",
     )
-    p.add_argument("--no-app", action="store_true", help="skip part g (the Textual app)")
+    p.add_argument(
+        "--no-app", action="store_true", help="skip the app parts (g, h, j: the Textual app)"
+    )
     p.add_argument("--json", metavar="PATH", help="write all figures as JSON")
     p.add_argument("--app-child", metavar="SPEC", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -1019,6 +1700,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.turns = args.turns or 10
         args.big_convs = args.big_convs or 1000
         args.app_runs = args.app_runs or 2
+        args.era1 = args.era1 or "10x5"
+    args.era1 = args.era1 or "20x10"
+    try:
+        args.era1_convs, args.era1_turns = (int(x) for x in args.era1.lower().split("x"))
+    except ValueError:
+        p.error(f"--era1 wants CONVSxTURNS, got {args.era1!r}")
     args.runs = args.runs or 5
     args.app_runs = args.app_runs or args.runs
     args.convs = args.convs or 200
@@ -1042,7 +1729,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     parts = set(args.parts.lower().replace("b", "a").replace("c", "a").replace("d", "a"))
     if args.no_app:
-        parts.discard("g")
+        parts -= {"g", "h", "j"}
     res = Results()
     res.info["machine"] = machine_info()
     res.info["params"] = {
@@ -1051,6 +1738,8 @@ def main(argv: list[str] | None = None) -> int:
         "turns": args.turns,
         "big_convs": args.big_convs,
         "app_runs": args.app_runs,
+        "long_blocks": args.long_blocks,
+        "era1": [args.era1_convs, args.era1_turns],
         "parts": args.parts,
         "quick": args.quick,
     }
@@ -1063,7 +1752,7 @@ def main(argv: list[str] | None = None) -> int:
         f"textual={m.get('textual', '-')} load={m.get('loadavg_at_start')}"
     )
     with section(f"data set {args.convs} x {args.turns}"):
-        src, meta = dataset(args.convs, args.turns)
+        src, meta = dataset(args.convs, args.turns, long_blocks=args.long_blocks)
     res.info["dataset"] = meta
     print("  " + describe(meta))
     if not meta.get("cached"):
@@ -1080,7 +1769,7 @@ def main(argv: list[str] | None = None) -> int:
         sha256(src)
         import tui.dump  # noqa: F401
         import tui.store.opener  # noqa: F401
-        import tui.store.queries  # noqa: F401
+        import tui.store.sqlite_store  # noqa: F401
 
         warm = fresh_copy(src, "warm")
         run_proc([TURNS_TUI, "migrate", str(warm)])
@@ -1093,24 +1782,46 @@ def main(argv: list[str] | None = None) -> int:
                 migrated = bench_migration(src, args.runs, res)
         else:
             migrated = warm
+        long_conv = meta["stats"].get("long_conv_id", "")
         if "e" in parts:
             with section("e: dump one conversation"):
-                bench_dump(migrated, args.runs, res)
+                bench_dump(migrated, args.runs, res, exclude=long_conv)
         if "f" in parts:
             with section("f: re-open of a migrated file"):
                 bench_noop(migrated, args.runs, res)
+        ro: Path | None = None
+        if "i" in parts:
+            with section(f"i: dump --read-only against in place x {args.runs}"):
+                ro = bench_readonly_dump(src, migrated, args.runs, res)
+        if "j" in parts:
+            with section(f"j: app first paint, read-only against in place x {args.app_runs}"):
+                if ro is None:
+                    ro = fresh_copy(src, "ro")
+                bench_readonly_app(src, ro, migrated, args.app_runs, res)
+        if ro is not None:
+            remove(ro)
         remove(migrated)
         if "g" not in parts:
             res.skipped["g (app)"] = "--no-app" if args.no_app else "not in --parts"
         else:
             with section("g: the Textual app"):
                 bench_app(src, args.big_convs, args.app_runs, 3 if args.quick else 10, res)
+        if "h" in parts:
+            with section(f"h: event-loop lag x {args.app_runs}"):
+                bench_lag(src, meta, args.app_runs, res)
+        if "k" in parts:
+            with section(
+                f"k: re-open of a migrated era 1 file under a writer's lock x {args.runs}"
+            ):
+                bench_lock(args.era1_convs, args.era1_turns, args.runs, res)
     finally:
         shutil.rmtree(WORK, ignore_errors=True)
     with contextlib.suppress(OSError, ValueError):
         res.info["machine"]["loadavg_at_end"] = os.getloadavg()
     print()
     print_table(res)
+    print()
+    print_summary(res)
     if args.json:
         doc = {
             "info": res.info,

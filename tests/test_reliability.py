@@ -126,6 +126,25 @@ def open_dump(path: Path | str, **kwargs: Any) -> dict[str, Any]:
     return dump(str(path), **kwargs)
 
 
+PROVENANCE_KEYS = ("current_runtime_provenance", "provenance")
+
+
+def comparable(conversations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Dumped conversations without their provenance objects, which say by design whether
+    a value was derived in memory (read-only overlay) or read from the file (migrated):
+    ids, runtime keys, inference ids, phases, switches and anomalies must match."""
+    return [
+        {
+            **{k: v for k, v in conv.items() if k not in PROVENANCE_KEYS},
+            "turns": [
+                {k: v for k, v in turn.items() if k not in PROVENANCE_KEYS}
+                for turn in conv["turns"]
+            ],
+        }
+        for conv in conversations
+    ]
+
+
 def conv_ids(doc: dict[str, Any]) -> list[str]:
     return [c["conv_id"] for c in doc["conversations"]]
 

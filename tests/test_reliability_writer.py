@@ -228,7 +228,9 @@ def test_exclusive_lock_past_the_timeout_is_exit_4(journal: str, tmp_path: Path)
         line = assert_one_line_error(res, path, 4)
         assert "locked" in line, (name, line)
         assert "more than 5 s" in line, (name, line)  # the timeout actually used
-        assert 4.5 <= elapsed < 8.0, (name, elapsed)  # waited the busy timeout, no hang
+        # Waited the busy timeout, and no hang (four cold starts share the CPUs, so the
+        # upper bound is loose: a second wait of the timeout would take over 10 s).
+        assert 4.5 <= elapsed < 10.5, (name, elapsed)
         if name in ("dump-ro", "dry-run"):
             assert "--read-only" not in line, line  # no advice to do what was just done
     # Released: everything works again.

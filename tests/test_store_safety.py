@@ -38,8 +38,8 @@ def steps_of(path: Path, tmp: Path) -> list[str]:
 
 @pytest.mark.parametrize(
     "builder",
-    [b.build_era0, b.build_era1, b.build_era2, b.build_go_hybrid_era1, b.build_geppetto],
-    ids=["era0", "era1", "era2", "go-hybrid-era1", "geppetto"],
+    [b.build_era0, b.build_era1, b.build_era2, b.build_go_hybrid_era1],
+    ids=["era0", "era1", "era2", "go-hybrid-era1"],
 )
 def test_failure_at_every_step_leaves_the_file_byte_for_byte(builder: Any, tmp_path: Path) -> None:
     path = builder(tmp_path / "db.sqlite", b.standard_scenario())

@@ -34,10 +34,15 @@ class SideFiles:
         self.before = frozenset(s for s in SIDE_SUFFIXES if os.path.lexists(self.path + s))
 
     def restore(self) -> None:
-        """Remove the `-wal` / `-shm` this process created, when no one else uses them."""
+        """Remove the `-wal` / `-shm` this process created, when no one else uses them.
+
+        A `-wal` that was there before (a crashed writer's, or one copied off a server
+        without its `-shm`) is kept; the `-shm` a reader created beside it is removed.
+        """
         wal, shm = self.path + "-wal", self.path + "-shm"
-        if "-wal" in self.before or "-shm" in self.before:
-            return  # they were there already (a live writer's, or a crashed one's)
+        if "-shm" in self.before:
+            return  # a live writer's index, or a crashed one's: not ours
+        wal_ours = "-wal" not in self.before
         if os.path.exists(shm):
             try:
                 fd = os.open(shm, os.O_RDWR | getattr(os, "O_CLOEXEC", 0))
@@ -50,15 +55,16 @@ class SideFiles:
                     fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, _SHM_DMS_BYTE)
                 except OSError:
                     return  # another process has the database open
-                if os.path.exists(wal) and os.path.getsize(wal) > 0:
-                    return  # committed frames not yet checkpointed: never lose them
+                if wal_ours:
+                    if os.path.exists(wal) and os.path.getsize(wal) > 0:
+                        return  # committed frames not yet checkpointed: never lose them
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(wal)
                 with contextlib.suppress(FileNotFoundError):
-                    os.unlink(wal)
-                with contextlib.suppress(FileNotFoundError):
-                    os.unlink(shm)
+                    os.unlink(shm)  # an index SQLite rebuilds from the -wal when needed
             finally:
                 os.close(fd)  # releases the lock
-        elif os.path.exists(wal) and os.path.getsize(wal) == 0:
+        elif wal_ours and os.path.exists(wal) and os.path.getsize(wal) == 0:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(wal)
 
@@ -68,11 +74,20 @@ _copies: list[str] = []
 _installed = False
 
 
-def guard(path: str) -> SideFiles:
-    """Remember `path`'s side files now; `restore_all` (also run at exit) cleans up."""
-    found = next((g for g in _guards if g.path == os.path.abspath(path)), None)
+def guard(path: str, *, fresh: bool = False) -> SideFiles:
+    """Remember `path`'s side files now; `restore_all` (also run at exit) cleans up.
+
+    `fresh` (the start of an open): unless this process holds `path` open, look again,
+    since an earlier open's snapshot may be stale (the file replaced, a writer come and
+    gone); cleaning up by a stale snapshot would delete files that were there before this
+    open, or leave behind files it created.
+    """
+    absolute = os.path.abspath(path)
+    found = next((g for g in _guards if g.path == absolute), None)
     if found is not None:
-        return found
+        if not fresh or _holds.get(absolute, 0) > 0:
+            return found
+        _guards.remove(found)
     side = SideFiles(path)
     _guards.append(side)
     install()

@@ -572,9 +572,9 @@ def open_store_files(
     now_ms: int | None = None,
 ) -> OpenResult:
     """`open_database` with the overlay the reads must apply (the store uses this)."""
-    cleanup.guard(path)
+    cleanup.guard(path, fresh=True)
     if timeline_db:
-        cleanup.guard(timeline_db)
+        cleanup.guard(timeline_db, fresh=True)
     try:
         return _open(
             path,
@@ -744,7 +744,7 @@ def _open(
 
 def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, MigrationReport]:
     """Dry run: migrate a private copy and report what would change; the file is not written."""
-    cleanup.guard(path)
+    cleanup.guard(path, fresh=True)
     try:
         size = check_path(path)
         if size == 0:
