@@ -1,8 +1,8 @@
 """The turn detail shows the stored truth: verbatim text, tool errors, attribution.
 
 Pilot tests on a real GP-26 file (tests/snapshot_apps/detail_scenario.py) plus unit
-tests of the pure rules in `tui.widgets.block_text`. Rendered text is read from the
-widgets themselves (the strips they render, or the plain text of their content).
+tests of the pure rules in `tui.widgets.block_text`. Rendered text is read from the one
+virtualised view's line model (the rows it lays out and draws) and from its sections.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ import pytest
 from rich.console import Console
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Region
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -41,7 +40,8 @@ from tui.widgets.block_text import (
     tool_error,
     visible_blank,
 )
-from tui.widgets.blocks import BlockView, metadata_summary
+from tui.widgets.blocks import metadata_summary
+from tui.widgets.snapshot_view import Section
 
 SIZE = (160, 48)
 
@@ -77,20 +77,29 @@ def static_plain(root: Widget, selector: str) -> str:
     return plain(root.query_one(selector, Static).content)
 
 
-def rendered_lines(widget: Widget) -> list[str]:
-    """The lines every leaf widget under `widget` draws, right-trimmed, in order."""
-    lines: list[str] = []
-    for child in [widget, *widget.walk_children()]:
-        if child.children or not child.display or child.size.area == 0:
-            continue
-        region = Region(0, 0, child.size.width, child.size.height)
-        lines.extend(strip.text.rstrip() for strip in child.render_lines(region))
-    return lines
+def rendered_lines(screen: TurnDetailScreen, section: Section) -> list[str]:
+    """The rows the detail view lays out for one section, right-trimmed, in order."""
+    return [line.rstrip() for line in screen.view.section_lines(section.key)]
 
 
-def content_plain(widget: Widget) -> str:
-    """The plain text of every Static under `widget`, one per line (before wrapping)."""
-    return "\n".join(plain(w.content) for w in widget.query(Static))
+def content_plain(section: Section) -> str:
+    """The plain text of a section's parts, one after another (before wrapping)."""
+    return section.plain
+
+
+def header_plain(section: Section) -> str:
+    return section.parts[0].plain
+
+
+def panel_plain(screen: TurnDetailScreen) -> str:
+    """The metadata panel's text (rendered wide, as one string)."""
+    section = screen.view.section("metadata")
+    assert section is not None and section.renderable is not None
+    return plain(section.renderable)
+
+
+def blocks_of(screen: TurnDetailScreen) -> list[Section]:
+    return [s for s in screen.view.sections if s.block is not None]
 
 
 def contains_run(lines: list[str], wanted: list[str]) -> bool:
@@ -113,19 +122,21 @@ async def open_turn(pilot: Any, row: int) -> TurnDetailScreen:
     return screen
 
 
-def block_with_text(screen: TurnDetailScreen, kind: str, text: str) -> BlockView:
+def block_with_text(screen: TurnDetailScreen, kind: str, text: str) -> Section:
     return next(
-        blk
-        for blk in screen.query(BlockView)
-        if blk.kind == kind and json.loads(blk.block.payload_json).get("text") == text
+        s
+        for s in blocks_of(screen)
+        if s.block is not None
+        and s.block.kind == kind
+        and json.loads(s.block.block.payload_json).get("text") == text
     )
 
 
-def tool_results(screen: TurnDetailScreen) -> dict[str, BlockView]:
+def tool_results(screen: TurnDetailScreen) -> dict[str, Section]:
     return {
-        json.loads(blk.block.payload_json)["id"]: blk
-        for blk in screen.query(BlockView)
-        if blk.kind == "tool_use"
+        json.loads(s.block.block.payload_json)["id"]: s
+        for s in blocks_of(screen)
+        if s.block is not None and s.block.kind == "tool_use"
     }
 
 
@@ -141,10 +152,10 @@ async def test_rendered_text_keeps_every_character(db: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_turn(pilot, 0)
         user = block_with_text(screen, "user", USER_TEXT)
-        assert USER_TEXT in rendered_lines(user)
+        assert USER_TEXT in rendered_lines(screen, user)
         llm = block_with_text(screen, "llm_text", LLM_TEXT)
         # every line, its indentation and its angle-bracket spans, in order
-        assert contains_run(rendered_lines(llm), LLM_TEXT.split("\n"))
+        assert contains_run(rendered_lines(screen, llm), LLM_TEXT.split("\n"))
 
 
 async def test_exact_key_toggles_every_block_to_stored_text_and_payload_json(db: Path) -> None:
@@ -154,33 +165,34 @@ async def test_exact_key_toggles_every_block_to_stored_text_and_payload_json(db:
         await pilot.press("x")
         await settle(pilot)
         assert screen.exact
-        blocks = list(screen.query(BlockView))
+        blocks = [s.block for s in blocks_of(screen) if s.block is not None]
         assert blocks and all(blk.exact for blk in blocks)
         llm = block_with_text(screen, "llm_text", LLM_TEXT)
-        lines = rendered_lines(llm)
+        lines = rendered_lines(screen, llm)
         assert contains_run(lines, LLM_TEXT.split("\n"))
         payload = json.dumps({"text": LLM_TEXT}, indent=2, ensure_ascii=False)
         assert payload in content_plain(llm)  # long lines wrap on screen
         user = block_with_text(screen, "user", USER_TEXT)
-        assert '  "text": "compare <stock-ledger> first"' in rendered_lines(user)
+        assert '  "text": "compare <stock-ledger> first"' in rendered_lines(screen, user)
         await pilot.press("x")
         await settle(pilot)
         assert not screen.exact
-        assert not any(blk.exact for blk in screen.query(BlockView))
+        assert not any(s.block is not None and s.block.exact for s in blocks_of(screen))
         llm = block_with_text(screen, "llm_text", LLM_TEXT)
-        assert '  "text": ' not in "\n".join(rendered_lines(llm))
+        assert '  "text": ' not in "\n".join(rendered_lines(screen, llm))
 
 
 async def test_raw_view_shows_every_block_payload_and_metadata(db: Path) -> None:
     app = make_app(str(db), clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_turn(pilot, 1)
-        assert screen.query_one("#detail-scroll").scroll_y > 0  # at "── this turn ──"
+        view = screen.view
+        assert view.scroll_y == view.section_start("marker") > 0  # at "── this turn ──"
         await pilot.press("r")
         await settle(pilot)
-        raw = screen.query_one("#metadata-raw", Static)
-        assert raw.has_class("-visible")
-        text = static_plain(screen, "#metadata-raw")
+        raw = view.section("raw")
+        assert screen.raw_visible and raw is not None
+        text = raw.plain
         assert screen.detail is not None
         for block in screen.detail.blocks:
             assert block.block_id in text
@@ -189,9 +201,11 @@ async def test_raw_view_shows_every_block_payload_and_metadata(db: Path) -> None
         assert '"error": "boom"' in text and '"error": ""' in text
         assert '"geppetto.tool_config@v1"' in text  # turn data
         assert '"slug": "inventory"' in text  # turn metadata
-        scroll = screen.query_one("#detail-scroll")
-        assert scroll.max_scroll_y > 0  # a scrollable view, scrolled to the raw text
-        assert scroll.scroll_y == raw.virtual_region.y == 0
+        assert view.max_scroll_y > 0  # a scrollable view, scrolled to the raw text
+        assert view.scroll_y == view.section_start("raw") == 0
+        await pilot.press("r")
+        await settle(pilot)
+        assert view.section("raw") is None and view.scroll_y == view.section_start("marker")
 
 
 # -- 2. tool results ---------------------------------------------------------------------
@@ -204,14 +218,15 @@ async def test_tool_results_empty_error_is_ok_and_boom_is_error(db: Path) -> Non
         screen = await open_turn(pilot, 1)
         results = tool_results(screen)
         ok, failed = results["call-1"], results["call-2"]
-        ok_header = static_plain(ok, ".block-header")
+        ok_header = header_plain(ok)
         assert "✓ ok" in ok_header and "ERROR" not in ok_header
-        assert ok.has_class("-ok") and not ok.has_class("-error")
-        assert "3 in stock" in rendered_lines(ok)
-        failed_header = static_plain(failed, ".block-header")
+        assert ok.bar == "tool-use-ok" and ok.tone == ""
+        assert "3 in stock" in rendered_lines(screen, ok)
+        failed_header = header_plain(failed)
         assert "✗ ERROR" in failed_header and "ok" not in failed_header
-        assert failed.has_class("-error") and not failed.has_class("-ok")
-        assert "boom" in rendered_lines(failed)
+        assert failed.bar == "tool-use-error" and failed.tone == "error"
+        assert failed.parts[0].style == "header-error"
+        assert "boom" in rendered_lines(screen, failed)
 
 
 # -- 3. attribution ----------------------------------------------------------------------
@@ -221,7 +236,7 @@ async def test_runtime_from_a_bare_runtime_key_is_labelled_so(db: Path) -> None:
     app = make_app(str(db), clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_turn(pilot, 0)
-        panel = static_plain(screen, "#metadata-summary")
+        panel = panel_plain(screen)
         assert "planner from runtime (string)" in panel
         assert "inf-1 from inference_id (string)" in panel
         assert "runtime attribution: runtime (string)" in panel
@@ -233,7 +248,7 @@ async def test_runtime_from_a_map_names_key_and_field(db: Path) -> None:
     app = make_app(str(db), clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_turn(pilot, 1)
-        panel = static_plain(screen, "#metadata-summary")
+        panel = panel_plain(screen)
         assert "inventory from geppetto.runtime@v1 (map field slug)" in panel
         assert "inf-2 from geppetto.inference_id@v1 (string)" in panel
         assert "stored in the turns.runtime_key column" in panel
@@ -273,7 +288,7 @@ async def test_blank_runtime_key_is_visible_unknown_and_explained(db: Path) -> N
         title = static_plain(screen, "#detail-title")
         assert "runtime ␠␠ blank = unknown" in title
         assert "runtime unknown (stored as blank)" in title
-        panel = static_plain(screen, "#metadata-summary")
+        panel = panel_plain(screen)
         assert "␠␠" in panel
         assert (
             "stored as blank; metadata says `planner` but pinocchio's backfill only fills "
@@ -283,7 +298,7 @@ async def test_blank_runtime_key_is_visible_unknown_and_explained(db: Path) -> N
         await settle(pilot)
         assert screen.turn.turn.runtime_key == "   "
         assert "runtime ␠␠␠ blank = unknown" in static_plain(screen, "#detail-title")
-        panel = static_plain(screen, "#metadata-summary")
+        panel = panel_plain(screen)
         assert "stored as blank; the metadata has no runtime value either" in panel
 
 
@@ -325,7 +340,7 @@ async def test_brackets_move_between_turns_and_stop_at_the_ends(db: Path) -> Non
         assert screen.detail is not None and screen.detail.turn_id == "turn-trust-2"
         assert screen.detail.phase == "final"
         assert "turn 2 of 4" in static_plain(screen, "#detail-title")
-        assert "geppetto.runtime@v1 (map field slug)" in static_plain(screen, "#metadata-summary")
+        assert "geppetto.runtime@v1 (map field slug)" in panel_plain(screen)
         assert set(tool_results(screen)) == {"call-1", "call-2"}
         assert screen.query_one(SnapshotList).option_count == 3
         for _ in range(2):

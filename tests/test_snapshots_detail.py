@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.containers import VerticalScroll
 from textual.pilot import Pilot
 
 from tests.snapshot_apps.detail_scenario import build_detail_db
@@ -82,16 +81,14 @@ def test_detail_tool_results_ok_and_error(
 ) -> None:
     """You should see turn 2 (runtime `planner → inventory` from "geppetto.runtime@v1
     (map field slug)") scrolled to its two tool results: call-1 marked "✓ ok" with
-    "3 in stock" and a success border, call-2 marked "✗ ERROR" in the error colour with
-    a thick border, a tinted background, an "error" label over "boom" and a "result"
-    label over `"" (empty)`."""
+    "3 in stock" and a thin bar in the success colour, call-2 marked "✗ ERROR" in the
+    error colour with a thick bar, a tinted background, an "error" label over "boom" and
+    a "result" label over `"" (empty)`."""
 
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_turn(pilot, 1)
-        ok = next(iter(screen.query(".block.-tool-use.-ok")))
-        screen.query_one("#detail-scroll", VerticalScroll).scroll_to_widget(
-            ok, animate=False, top=True
-        )
+        ok = next(s for s in screen.view.sections if s.bar == "tool-use-ok")
+        screen.view.scroll_to_section(ok.key)
         await settle(pilot)
 
     assert snap_compare(app_for(db), terminal_size=size, run_before=run_before)
@@ -111,9 +108,7 @@ def test_detail_blank_runtime_key_is_visible_and_explained(
 
     async def run_before(pilot: Pilot[Any]) -> None:
         screen = await open_turn(pilot, 2)
-        screen.query_one("#detail-scroll", VerticalScroll).scroll_to_widget(
-            screen.query_one("#metadata-summary"), animate=False, top=True
-        )
+        screen.view.scroll_to_section("metadata")
         await settle(pilot)
 
     assert snap_compare(app_for(db), terminal_size=size, run_before=run_before)

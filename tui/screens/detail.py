@@ -2,31 +2,52 @@
 
 `[` and `]` move to the previous and next turn of the conversation in place; `x` switches
 every block between its rendered and its exact view; `r` shows everything raw (turn
-metadata and data, every block's payload and metadata).
+metadata and data, every block's payload and metadata); `e` shows cut text in full.
+
+The blocks, the metadata panel and the raw view are sections of one virtualised
+`SnapshotView` (`#detail-scroll`), which draws only the visible lines: a snapshot of
+hundreds of blocks or a block of megabytes opens at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.diff import (
+    diff_snapshots,
+    final_or_latest,
+    previous_phase,
+    previous_runtime_turn,
+    previous_turn,
+)
 from tui.domain import ANOMALY_LABELS, UNKNOWN_RUNTIME, ConversationView, TurnView
 from tui.formatting import format_clock_ms, safe_text, short_id
-from tui.store.records import DERIVED_RUNTIME, PhaseSnapshot, SnapshotDetail
+from tui.store.records import DERIVED_RUNTIME, PhaseSnapshot, SnapshotDetail, TurnRecord
 from tui.widgets.block_text import day_of, format_timestamp_ms, is_blank_key, visible_blank
-from tui.widgets.blocks import BlockView, metadata_summary, raw_metadata
+from tui.widgets.detail_sections import (
+    MAX_BLOCKS,
+    block_section,
+    empty_sections,
+    metadata_section,
+    raw_sections,
+    snapshot_sections,
+)
+from tui.widgets.diff_view import diff_sections, nothing_to_compare
+from tui.widgets.snapshot_view import Section, SnapshotView
 
-MAX_BLOCKS = 400  # a snapshot with more blocks shows its latest ones
+__all__ = ["MAX_BLOCKS", "SnapshotList", "TurnDetailScreen"]
 
 SnapshotKey = tuple[str, int]  # (phase, snapshot_created_at_ms)
 
@@ -81,6 +102,63 @@ def turn_time_ms(turn: TurnView) -> int:
     return min((s.snapshot_created_at_ms for s in turn.turn.snapshots), default=0)
 
 
+COMPARE_MODES = ("phase", "turn", "runtime")
+COMPARE_LABELS = {
+    "phase": "the previous phase",
+    "turn": "the previous turn",
+    "runtime": "the previous runtime's last turn",
+}
+
+
+@dataclass(frozen=True)
+class ComparisonTarget:
+    """The snapshot a diff compares the shown one with, and how to say so."""
+
+    mode: str
+    turn: TurnRecord
+    snapshot: PhaseSnapshot
+    label: str
+
+    @property
+    def key(self) -> SnapshotKey:
+        return (self.snapshot.phase, self.snapshot.snapshot_created_at_ms)
+
+
+def comparison_target(
+    conversation: ConversationView, turn: TurnView, shown: PhaseSnapshot, mode: str
+) -> ComparisonTarget | None:
+    """What `shown` (a snapshot of `turn`) is compared with in `mode`: (a) "phase", the
+    previous phase of the same turn; (b) "turn", the previous turn's final (or latest)
+    snapshot; (c) "runtime", on a switch turn only, the last turn of the previous runtime.
+    """
+    record = turn.turn
+    if mode == "phase":
+        snap = previous_phase(record, shown)
+        if snap is None:
+            return None
+        label = f"previous phase {snap.phase} {format_clock_ms(snap.snapshot_created_at_ms)}"
+        return ComparisonTarget(mode, record, snap, safe_text(label))
+    records = [t.turn for t in conversation.turns]
+    if mode == "turn":
+        other = previous_turn(records, record)
+    elif mode == "runtime" and turn.runtime_switch:
+        other = previous_runtime_turn(records, record)
+    else:
+        return None
+    if other is None:
+        return None
+    snap = final_or_latest(other)
+    if snap is None:
+        return None
+    number = next((t.number for t in conversation.turns if t.turn.turn_id == other.turn_id), 0)
+    if mode == "turn":
+        label = f"previous turn {number} ({snap.phase})"
+    else:
+        key = visible_blank(other.runtime_key, 24) or "unknown"
+        label = f"runtime {key}'s last turn {number} ({snap.phase})"
+    return ComparisonTarget(mode, other, snap, safe_text(label))
+
+
 class TurnDetailScreen(Screen[None]):
     """Every snapshot of a turn; blocks rendered by kind; metadata and raw metadata."""
 
@@ -119,6 +197,30 @@ class TurnDetailScreen(Screen[None]):
             tooltip="Raw turn metadata and data, and every block's payload and metadata",
         ),
         Binding("e", "expand", "Expand text", id="detail.expand"),
+        Binding(
+            "d",
+            "diff",
+            "Diff",
+            id="detail.diff",
+            tooltip="Compare with the previous phase, the previous turn, or (on a switch) the "
+            "last turn of the previous runtime; again to cycle, then back to the blocks",
+        ),
+        Binding(
+            "c",
+            "copy_id",
+            "Copy id",
+            id="detail.copy-id",
+            tooltip="Copy the id under the cursor (the block's in the blocks view, else the "
+            "turn's); again for the inference id, then the conversation id",
+        ),
+        Binding(
+            "C",
+            "copy_text",
+            "Copy text",
+            key_display="C",
+            id="detail.copy-text",
+            tooltip="Copy the exact stored text of the block at the top of the view",
+        ),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="detail.focus-next"),
         Binding(
             "shift+tab",
@@ -142,11 +244,26 @@ class TurnDetailScreen(Screen[None]):
             self.phase = phase
             self.created_at_ms = created_at_ms
 
+    class ComparisonRequested(Message):
+        """Load a snapshot (of this or another turn) to compare the shown one with."""
+
+        def __init__(
+            self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+        ) -> None:
+            super().__init__()
+            self.conv_id = conv_id
+            self.session_id = session_id
+            self.turn_id = turn_id
+            self.phase = phase
+            self.created_at_ms = created_at_ms
+
     def __init__(self, conversation: ConversationView, turn: TurnView) -> None:
         super().__init__(id="turn-detail")
         self.conversation = conversation
         self.raw_visible = False
         self.exact = False  # every block in its exact view
+        self.compare_mode: str | None = None  # "phase" | "turn" | "runtime" (d)
+        self._last_copy: tuple[str, str] | None = None  # what c copied last
         self._point_at(turn)
 
     def _point_at(self, turn: TurnView) -> None:
@@ -158,6 +275,14 @@ class TurnDetailScreen(Screen[None]):
         first = self.snapshots[0] if self.snapshots else None
         self.first_turn_block = max(first.block_count - 1, 0) if first else 0
         self.detail: SnapshotDetail | None = None
+        self.loaded = False  # a load of the requested snapshot completed
+        self.expanded = False  # cut text shown in full (e)
+        self._forget_comparison()
+
+    def _forget_comparison(self) -> None:
+        self.compare_target: ComparisonTarget | None = None
+        self.comparison: SnapshotDetail | None = None
+        self.comparison_loaded = False
 
     # -- layout ----------------------------------------------------------------------
 
@@ -220,39 +345,86 @@ class TurnDetailScreen(Screen[None]):
             yield SnapshotList(
                 *snapshot_options(self.snapshots, turn_time_ms(self.turn)), id="snapshots"
             )
-            with VerticalScroll(id="detail-scroll"):
-                # the raw view (r) goes first: showing it is scrolling home, whatever the
-                # layout has done yet
-                yield Static(Text(""), id="metadata-raw")
-                yield Vertical(id="blocks")
-                yield Static(metadata_summary(self.turn.turn), id="metadata-summary")
+            yield SnapshotView(id="detail-scroll")
         yield Footer(compact=True)
+
+    @property
+    def view(self) -> SnapshotView:
+        """The one view of blocks, metadata, raw view and diff."""
+        return self.query_one("#detail-scroll", SnapshotView)
 
     def on_mount(self) -> None:
         self.query_one("#snapshots").border_title = Text("snapshots")
         self._update_scroll_title()
         self.query_one(SnapshotList).focus()
+        self._render_sections()
         self._select_last_snapshot()
 
     def _update_scroll_title(self) -> None:
+        if self.compare_mode is not None:
+            target = self.compare_target
+            label = target.label if target is not None else COMPARE_LABELS[self.compare_mode]
+            self.view.border_title = Text(f"diff · against {label}")
+            return
         mode = "exact text" if self.exact else "rendered"
-        self.query_one("#detail-scroll").border_title = Text(f"blocks · {mode}")
+        title = f"blocks · {mode}"
+        if self.raw_visible:
+            title += " · raw"
+        self.view.border_title = Text(title)
 
     def _select_last_snapshot(self) -> None:
         snapshots = self.query_one(SnapshotList)
         if self.snapshots:
+            # ask now rather than when the list reports its highlight: the blocks then
+            # usually arrive before the screen's first paint
+            self._request(len(self.snapshots) - 1)
             snapshots.highlighted = len(self.snapshots) - 1
+
+    def _sections(self) -> list[Section]:
+        if self.compare_mode is not None:
+            return [*self._diff_sections(), metadata_section(self.turn.turn)]
+        sections: list[Section] = []
+        if self.raw_visible:
+            sections.extend(raw_sections(self.turn.turn, self.detail))
+        if not self.snapshots:
+            sections.extend(empty_sections("This turn has no snapshots."))
+        elif self.detail is None:
+            if self.loaded:
+                sections.extend(empty_sections("Snapshot not found."))
         else:
-            self.query_one("#blocks").mount(
-                Static(Text("This turn has no snapshots.", style="dim italic"))
+            sections.extend(
+                snapshot_sections(
+                    self.detail, self.first_turn_block, exact=self.exact, expanded=self.expanded
+                )
             )
+        sections.append(metadata_section(self.turn.turn))
+        return sections
+
+    def _render_sections(self, *, keep_scroll: bool = False) -> None:
+        """Hand the view its sections; scroll to the raw view, the marker or the top."""
+        view = self.view
+        y = view.scroll_y
+        view.set_sections(self._sections())
+        if keep_scroll:
+            view.scroll_y_to(y)
+        elif (
+            not self.raw_visible
+            and self.compare_mode is None
+            and view.section("marker") is not None
+        ):
+            view.scroll_to_section("marker")
+        else:
+            view.scroll_home(animate=False, immediate=True)
 
     # -- loading ---------------------------------------------------------------------
 
     @on(OptionList.OptionHighlighted, "#snapshots")
     def _snapshot_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
-        index = event.option_index
+        self._request(event.option_index)
+
+    def _request(self, index: int) -> None:
+        """Ask the app for the blocks of snapshot `index` (once per snapshot)."""
         if not 0 <= index < len(self.snapshots):
             return
         snap = self.snapshots[index]
@@ -268,45 +440,100 @@ class TurnDetailScreen(Screen[None]):
         )
 
     async def show_snapshot(self, key: SnapshotKey, detail: SnapshotDetail | None) -> None:
-        """Render the blocks of a loaded snapshot (ignored if the user moved on)."""
+        """Show the blocks of a loaded snapshot (ignored if the user moved on)."""
         if key != self.requested:
             return
         self.detail = detail
-        blocks = self.query_one("#blocks", Vertical)
-        await blocks.remove_children()
-        if detail is None:
-            await blocks.mount(Static(Text("Snapshot not found.", style="dim italic")))
+        self.loaded = True
+        self.expanded = False
+        if self.compare_mode is not None:
+            self._compare(self.compare_mode)  # the shown snapshot changed: so does its diff
+        self._render_sections()
+
+    # -- the diff (d) ----------------------------------------------------------------
+
+    def _shown_snapshot(self) -> PhaseSnapshot | None:
+        if self.requested is None:
+            return None
+        phase, at = self.requested
+        return next(
+            (s for s in self.snapshots if (s.phase, s.snapshot_created_at_ms) == (phase, at)),
+            None,
+        )
+
+    def _target(self, mode: str) -> ComparisonTarget | None:
+        shown = self._shown_snapshot()
+        if shown is None:
+            return None
+        return comparison_target(self.conversation, self.turn, shown, mode)
+
+    def _compare(self, mode: str) -> None:
+        """Compare the shown snapshot in `mode`: ask for the other snapshot if needed."""
+        target = self._target(mode)
+        if target == self.compare_target and self.comparison_loaded:
             return
-        phase, at = key
-        total = len(detail.blocks)
-        first_new = min(self.first_turn_block, total)
-        header = Text(safe_text(phase, 20), style="bold")
-        header.append(f" · {format_timestamp_ms(at)} · {total} blocks", style="dim")
-        if first_new:
-            header.append(f" · {first_new} from earlier turns (scroll up)", style="dim")
-        widgets: list[Static | BlockView] = [Static(header, classes="snapshot-header")]
-        start = max(total - MAX_BLOCKS, 0)
-        if start:
-            widgets.append(
-                Static(Text(f"… {start:,} earlier blocks not shown", style="dim italic"))
+        self.compare_target = target
+        self.comparison = None
+        self.comparison_loaded = False
+        if target is None:
+            return
+        t = target.turn
+        self.post_message(
+            self.ComparisonRequested(
+                t.conv_id,
+                t.session_id,
+                t.turn_id,
+                target.snapshot.phase,
+                target.snapshot.snapshot_created_at_ms,
             )
-        marker: Static | None = None
-        for index in range(start, total):
-            if index == first_new and first_new:
-                marker = Static(Text("── this turn ──", style="bold"), classes="turn-marker")
-                widgets.append(marker)
-            view = BlockView(detail.blocks[index], exact=self.exact)
-            view.set_class(index < first_new, "-history")
-            widgets.append(view)
-        await blocks.mount_all(widgets)
-        scroll = self.query_one("#detail-scroll", VerticalScroll)
-        if self.raw_visible:
-            self._show_raw()
-            scroll.scroll_home(animate=False)
-        elif marker is not None:
-            self.call_after_refresh(scroll.scroll_to_widget, marker, animate=False, top=True)
+        )
+
+    def show_comparison(
+        self, turn_id: str, key: SnapshotKey, detail: SnapshotDetail | None
+    ) -> None:
+        """The snapshot to compare with was read (ignored if the user moved on)."""
+        target = self.compare_target
+        if target is None or (target.turn.turn_id, target.key) != (turn_id, key):
+            return
+        self.comparison = detail
+        self.comparison_loaded = True
+        self._render_sections()
+
+    def _diff_sections(self) -> list[Section]:
+        target = self.compare_target
+        if self.detail is None or target is None:
+            return list(
+                nothing_to_compare("Loading …" if not self.loaded else "Nothing to compare.")
+            )
+        if not self.comparison_loaded:
+            return list(nothing_to_compare(f"Loading {target.label} …"))
+        if self.comparison is None:
+            return list(nothing_to_compare(f"{target.label}: snapshot not found."))
+        d = diff_snapshots(self.comparison, self.detail, target.turn, self.turn.turn)
+        return diff_sections(d, target.label, self.comparison, self.detail)
+
+    def available_modes(self) -> list[str]:
+        """The comparisons the shown snapshot has (in the order `d` cycles them)."""
+        return [m for m in COMPARE_MODES if self._target(m) is not None]
+
+    def action_diff(self) -> None:
+        modes = self.available_modes()
+        if not modes and self.compare_mode is None:
+            self.notify(
+                "Nothing to compare with: no earlier phase, turn or runtime.",
+                markup=False,
+                timeout=3,
+            )
+            return
+        order: list[str | None] = [None, *modes]
+        current = order.index(self.compare_mode) if self.compare_mode in order else 0
+        self.compare_mode = order[(current + 1) % len(order)]
+        if self.compare_mode is None:
+            self._forget_comparison()
         else:
-            scroll.scroll_home(animate=False)
+            self._compare(self.compare_mode)
+        self._update_scroll_title()
+        self._render_sections()
 
     # -- actions ---------------------------------------------------------------------
 
@@ -337,14 +564,13 @@ class TurnDetailScreen(Screen[None]):
     async def _show_turn(self, turn: TurnView) -> None:
         """Point the screen at another turn: title, snapshots, metadata, then its blocks."""
         self._point_at(turn)
+        self.compare_mode = None  # the new turn's snapshot is not loaded yet
+        self._update_scroll_title()
         self.query_one("#detail-title", Static).update(self._title())
-        self.query_one("#metadata-summary", Static).update(metadata_summary(turn.turn))
-        await self.query_one("#blocks", Vertical).remove_children()
         snapshots = self.query_one(SnapshotList)
         snapshots.set_options(snapshot_options(self.snapshots, turn_time_ms(turn)))
+        self._render_sections()
         self._select_last_snapshot()
-        if self.raw_visible:
-            self._show_raw()
 
     def _turn_index(self) -> int:
         current = self.turn.turn
@@ -367,39 +593,73 @@ class TurnDetailScreen(Screen[None]):
             return
         await self._show_turn(self.conversation.turns[index])
 
-    def _show_raw(self) -> None:
-        raw = self.query_one("#metadata-raw", Static)
-        detail = self.detail
-        if detail is None:
-            raw.update(raw_metadata(self.turn.turn.metadata_json, "{}"))
+    # -- copy (c, C) -----------------------------------------------------------------
+
+    def copy_ids(self) -> list[tuple[str, str]]:
+        """(what, id) in the order `c` copies them: the id under the cursor first."""
+        t = self.turn.turn
+        ids: list[tuple[str, str]] = []
+        current = self.view.current_section() if self.view.has_focus else None
+        if current is not None and current.block is not None and current.block.block.block_id:
+            ids.append(("block id", current.block.block.block_id))
+        ids.append(("turn id", t.turn_id))
+        if t.inference_id:
+            ids.append(("inference id", t.inference_id))
+        ids.append(("conversation id", t.conv_id))
+        return ids
+
+    def action_copy_id(self) -> None:
+        ids = self.copy_ids()
+        last = self._last_copy
+        index = 0
+        if last is not None and last in ids:
+            index = (ids.index(last) + 1) % len(ids)
+        what, value = ids[index]
+        self._last_copy = (what, value)
+        self.app.copy_to_clipboard(value)
+        following = ids[(index + 1) % len(ids)][0]
+        self.notify(
+            f"Copied {what} {safe_text(value, 60)} (c again: {following})",
+            markup=False,
+            timeout=3,
+        )
+
+    def action_copy_text(self) -> None:
+        current = self.view.current_section()
+        if current is None or current.block is None:
+            self.notify("No block to copy.", markup=False, timeout=2)
             return
-        raw.update(
-            raw_metadata(
-                detail.turn_metadata_json,
-                detail.turn_data_json,
-                detail.blocks,
-                detail.raw_payload,
-            )
+        model = current.block
+        text = model.exact_text()
+        self.app.copy_to_clipboard(text)
+        self.notify(
+            f"Copied the exact text of block #{model.block.ordinal} ({len(text):,} characters)",
+            markup=False,
+            timeout=3,
         )
 
     def action_toggle_raw(self) -> None:
-        raw = self.query_one("#metadata-raw", Static)
         self.raw_visible = not self.raw_visible
-        raw.set_class(self.raw_visible, "-visible")
-        if self.raw_visible:
-            self._show_raw()
-            self.query_one("#detail-scroll", VerticalScroll).scroll_home(animate=False)
-
-    async def action_toggle_exact(self) -> None:
-        self.exact = not self.exact
         self._update_scroll_title()
-        for block in self.query(BlockView):
-            await block.set_exact(self.exact)
+        self._render_sections()
 
-    async def action_expand(self) -> None:
-        expanded = 0
-        for block in self.query(BlockView):
-            if await block.expand_text():
-                expanded += 1
-        if not expanded:
+    def action_toggle_exact(self) -> None:
+        self.exact = not self.exact
+        self.expanded = False
+        self._update_scroll_title()
+        self._render_sections(keep_scroll=True)
+
+    def action_expand(self) -> None:
+        view = self.view
+        cut = [s for s in view.sections if s.block is not None and s.block.full_text is not None]
+        if not cut or self.expanded:
             self.notify("No cut text in this snapshot.", markup=False, timeout=2)
+            return
+        self.expanded = True
+        for s in cut:
+            model = s.block
+            assert model is not None
+            model.expanded = True
+            view.replace_section(
+                s.key, block_section(model, int(s.key.split(":")[1]), history=s.history)
+            )
