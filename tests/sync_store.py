@@ -19,7 +19,6 @@ from tui.store.models import Opened
 from tui.store.records import ConversationSummary, SnapshotDetail, TurnRecord
 from tui.store.sqlite_store import SqliteStore
 
-
 T = TypeVar("T")
 
 

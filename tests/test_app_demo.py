@@ -37,7 +37,8 @@ def test_demo_database_in_a_fresh_folder() -> None:
     try:
         assert path.name == DEMO_FILE_NAME and path.exists()
         assert not Path(str(path) + "-wal").exists()
-        assert sorted(p.name for p in path.parent.iterdir()) == sorted([DEMO_FILE_NAME, "owner.pid"])
+        listed = sorted(p.name for p in path.parent.iterdir())
+        assert listed == sorted([DEMO_FILE_NAME, "owner.pid"])
         assert path.parent.name.startswith(cleanup.COPY_PREFIX)
     finally:
         cleanup.remove_copy(str(path.parent))

@@ -27,25 +27,36 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui import presenter
-from tui.domain import build_conversation
+from tui.check import check as check_rules
+from tui.diff import diff_snapshots, final_or_latest, previous_runtime_turn, switch_summary
+from tui.domain import ConversationView, TurnView, build_conversation
+from tui.find import Match, id_matches, text_matches
 from tui.follow import FOLLOW_INTERVAL_S, Follower
 from tui.formatting import format_clock_s, safe_text
 from tui.messages import (
+    CheckLoaded,
+    CheckProgress,
+    ComparisonLoaded,
     ConversationLoaded,
     ConversationsLoaded,
     DatabaseOpened,
+    FindProgress,
     FollowChecked,
     OpenNotice,
     OpenProgress,
     OpenStep,
+    Place,
     SnapshotLoaded,
+    SwitchSummaryLoaded,
 )
+from tui.screens.check import CheckScreen, CheckTable
 from tui.screens.detail import SnapshotList, TurnDetailScreen
 from tui.screens.error import ErrorScreen
+from tui.screens.find import FindResults, FindScreen
 from tui.screens.help import HelpScreen, Section, key_rows
 from tui.screens.loading import LoadingScreen
 from tui.screens.main import MEDIUM_FROM, WIDE_FROM, MainScreen
-from tui.store.base import OpenCallbacks, Store
+from tui.store.base import ConversationRecords, OpenCallbacks, Store
 from tui.store.errors import LockedError, StoreError
 from tui.store.models import Notice, Opened, Progress
 from tui.widgets.conversations import ConversationTable
@@ -54,6 +65,8 @@ from tui.widgets.timeline import TimelineTable
 Clock = Callable[[], float]
 PROGRESS_EVERY_S = 0.05
 LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
+FIND_LIMIT = 1000  # matches a find lists (the rest: "first 1,000 shown")
+FIND_CHUNK = 200  # candidate blocks decoded between two progress messages
 
 
 def describe_error(error: BaseException | None) -> str:
@@ -101,11 +114,13 @@ class TurnsApp(App[None]):
         follow: bool = False,
         clock: Clock | None = None,
         follow_interval: float = FOLLOW_INTERVAL_S,
+        start_at: Place | None = None,
     ) -> None:
         super().__init__()
         self.theme = "textual-dark"
         self.store = store
         self.follow = follow
+        self.start_at = start_at  # where to go once the conversation list is loaded
         self.clock: Clock = clock or time.time
         self.main_screen: MainScreen | None = None
         self.change_token: object | None = None
@@ -239,6 +254,9 @@ class TurnsApp(App[None]):
         main.set_conversations(message.summaries)
         if message.reload and before is not None and main.selected_conv_id == before:
             self.load_conversation(before)
+        if self.start_at is not None and not message.reload:
+            place, self.start_at = self.start_at, None
+            main.go_to(place)
 
     def on_main_screen_conversation_selected(
         self, message: MainScreen.ConversationSelected
@@ -281,6 +299,151 @@ class TurnsApp(App[None]):
         screen = self.screen
         if isinstance(screen, TurnDetailScreen) and screen.turn.turn.turn_id == message.turn_id:
             await screen.show_snapshot(message.key, message.detail)
+
+    def on_turn_detail_screen_comparison_requested(
+        self, message: TurnDetailScreen.ComparisonRequested
+    ) -> None:
+        self.load_comparison(
+            message.conv_id,
+            message.session_id,
+            message.turn_id,
+            message.phase,
+            message.created_at_ms,
+        )
+
+    @work(exclusive=True, group="comparison", exit_on_error=False, name="load comparison")
+    async def load_comparison(
+        self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+    ) -> None:
+        """Read the snapshot the turn detail compares with (its diff, d)."""
+        detail = await self.store.snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
+        self.post_message(ComparisonLoaded(turn_id, (phase, created_at_ms), detail))
+
+    def on_comparison_loaded(self, message: ComparisonLoaded) -> None:
+        screen = self.screen
+        if isinstance(screen, TurnDetailScreen):
+            screen.show_comparison(message.turn_id, message.key, message.detail)
+
+    # -- investigating: switch summaries, the database check, find --------------------
+
+    def on_main_screen_switch_summary_requested(
+        self, message: MainScreen.SwitchSummaryRequested
+    ) -> None:
+        self.load_switch_summary(message.view, message.turn, message.turn_key)
+
+    @work(exclusive=True, group="switch-summary", exit_on_error=False, name="switch summary")
+    async def load_switch_summary(
+        self, view: ConversationView, turn: TurnView, turn_key: str
+    ) -> None:
+        """What a switch changed: the last turn of the previous runtime's final (or latest)
+        snapshot against the switch turn's (`tui.diff.switch_summary`)."""
+        record = turn.turn
+        before = previous_runtime_turn([t.turn for t in view.turns], record)
+        to_snap = final_or_latest(record)
+        if to_snap is None:
+            self.post_message(SwitchSummaryLoaded(view.conv_id, turn_key, "no snapshots"))
+            return
+        new = await self.store.snapshot(
+            record.conv_id,
+            record.session_id,
+            record.turn_id,
+            to_snap.phase,
+            to_snap.snapshot_created_at_ms,
+        )
+        old = None
+        from_snap = final_or_latest(before) if before is not None else None
+        if before is not None and from_snap is not None:
+            old = await self.store.snapshot(
+                before.conv_id,
+                before.session_id,
+                before.turn_id,
+                from_snap.phase,
+                from_snap.snapshot_created_at_ms,
+            )
+        if new is None:
+            self.post_message(SwitchSummaryLoaded(view.conv_id, turn_key, "snapshot not found"))
+            return
+        diff = await asyncio.to_thread(diff_snapshots, old, new, before, record)
+        self.post_message(SwitchSummaryLoaded(view.conv_id, turn_key, switch_summary(diff)))
+
+    def on_switch_summary_loaded(self, message: SwitchSummaryLoaded) -> None:
+        if self.main_screen is not None:
+            self.main_screen.show_switch_summary(
+                message.conv_id, message.turn_key, message.summary
+            )
+
+    def on_check_screen_requested(self, message: CheckScreen.Requested) -> None:
+        self.run_check()
+
+    @work(exclusive=True, group="check", exit_on_error=False, name="database check")
+    async def run_check(self) -> None:
+        """Every conversation of the file and the database-wide facts, then the rules of
+        `tui.check` (in a thread)."""
+        summaries = [s for s in await self.store.conversations() if s.in_file]
+        convs: list[ConversationRecords] = []
+        last = 0.0
+        for n, summary in enumerate(summaries, 1):
+            convs.append(await self.store.conversation(summary.conv_id))
+            now = time.monotonic()
+            if now - last >= PROGRESS_EVERY_S:
+                last = now
+                self.post_message(CheckProgress(n, len(summaries)))
+        facts = await self.store.anomaly_facts()
+        report = await asyncio.to_thread(check_rules, convs, facts)
+        self.post_message(CheckLoaded(report))
+
+    def on_check_progress(self, message: CheckProgress) -> None:
+        if isinstance(self.screen, CheckScreen):
+            self.screen.show_progress(message.done, message.total)
+
+    def on_check_loaded(self, message: CheckLoaded) -> None:
+        if isinstance(self.screen, CheckScreen):
+            self.screen.show_report(message.report)
+
+    def on_find_screen_search(self, message: FindScreen.Search) -> None:
+        self.run_find(message.generation, message.query)
+
+    def on_find_screen_cancel(self, message: FindScreen.Cancel) -> None:
+        self.workers.cancel_group(self, "find")
+
+    @work(exclusive=True, group="find", exit_on_error=False, name="find")
+    async def run_find(self, generation: int, query: str) -> None:
+        """Id matches first, then block text, streamed to the find screen in chunks."""
+
+        def post(
+            matches: list[Match],
+            status: str,
+            done: bool = False,
+            progress: tuple[int, int] | None = None,
+        ) -> None:
+            self.post_message(FindProgress(generation, tuple(matches), status, done, progress))
+
+        ids = id_matches(query, await self.store.find_ids(query, FIND_LIMIT))
+        found = len(ids)
+        post(ids[:FIND_LIMIT], "searching block text…")
+        hits = await self.store.find_text(query)
+        total = len(hits)
+        for start in range(0, total, FIND_CHUNK):
+            if found >= FIND_LIMIT:
+                break
+            chunk = hits[start : start + FIND_CHUNK]
+            more = await asyncio.to_thread(text_matches, query, chunk)
+            room = FIND_LIMIT - found
+            found += len(more)
+            checked = start + len(chunk)
+            post(
+                more[:room],
+                f"checked {checked:,} of {total:,} candidate blocks",
+                progress=(checked, total),
+            )
+        ended = f"first {FIND_LIMIT:,} shown" if found >= FIND_LIMIT else "done"
+        post([], ended, done=True)
+
+    def on_find_progress(self, message: FindProgress) -> None:
+        if isinstance(self.screen, FindScreen):
+            self.screen.show_progress(
+                message.generation, message.matches, message.status, message.done, message.progress
+            )
 
     # -- follow mode -----------------------------------------------------------------
 
@@ -356,6 +519,9 @@ class TurnsApp(App[None]):
         if event.worker.group == "db":
             self._show_open_error(error)
             return
+        if event.worker.group == "find" and isinstance(self.screen, FindScreen):
+            find = self.screen
+            find.show_progress(find.generation, (), f"failed: {describe_error(error)}", True)
         self.notify(
             f"{event.worker.name} failed: {describe_error(error)}",
             title="Error",
@@ -408,6 +574,14 @@ class TurnsApp(App[None]):
                     *key_rows(SnapshotList.BINDINGS, display),
                 ],
             ),
+            (
+                "Database check",
+                [*key_rows(CheckScreen.BINDINGS, display), *key_rows(CheckTable.BINDINGS, display)],
+            ),
+            (
+                "Find",
+                [*key_rows(FindScreen.BINDINGS, display), *key_rows(FindResults.BINDINGS, display)],
+            ),
             ("Error screen", key_rows(ErrorScreen.BINDINGS, display)),
         ]
 
@@ -454,6 +628,7 @@ def make_app(
     follow: bool = False,
     clock: Clock | None = None,
     follow_interval: float = FOLLOW_INTERVAL_S,
+    start_at: Place | None = None,
 ) -> TurnsApp:
     """The one factory for the CLI and the tests: an injected store, or a SQLite store
     built from a path (no path: a fresh demo database)."""
@@ -467,7 +642,9 @@ def make_app(
             path = str(demo_database())
             label = "demo database"
         store = SqliteStore(path, read_only=read_only, timeline_db=timeline_db, label=label)
-    return TurnsApp(store, follow=follow, clock=clock, follow_interval=follow_interval)
+    return TurnsApp(
+        store, follow=follow, clock=clock, follow_interval=follow_interval, start_at=start_at
+    )
 
 
 def run_app(
@@ -476,9 +653,12 @@ def run_app(
     read_only: bool = False,
     timeline_db: str | None = None,
     follow: bool = False,
+    start_at: Place | None = None,
 ) -> int:
     """Run the app; the exit code is nonzero when the user quit from the error screen."""
-    app = make_app(path, read_only=read_only, timeline_db=timeline_db, follow=follow)
+    app = make_app(
+        path, read_only=read_only, timeline_db=timeline_db, follow=follow, start_at=start_at
+    )
     try:
         app.run()
     finally:

@@ -8,11 +8,18 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from tui import __version__
 from tui.store.errors import StoreError
 from tui.store.models import Notice, Progress
+
+if TYPE_CHECKING:
+    from tui.messages import Place
+    from tui.store.base import Store
+
+# `--conv` / `--turn` / `--inference` of the app, resolved: (conversation, session, turn).
+Found = tuple[str, str, str | None]
 
 EXIT_USAGE = 2
 EXIT_MISSING = 3
@@ -245,12 +252,28 @@ def cmd_app(argv: Sequence[str]) -> int:
     _common(p)
     _dsn_option(p)
     p.add_argument("--follow", action="store_true", help="watch for new turns as they land")
+    p.add_argument(
+        "--conv", metavar="ID", help="open on this conversation (an id or a unique prefix)"
+    )
+    place_turn = p.add_mutually_exclusive_group()
+    place_turn.add_argument(
+        "--turn", metavar="ID", help="with --conv: open this turn's detail (id or unique prefix)"
+    )
+    place_turn.add_argument(
+        "--inference",
+        metavar="ID",
+        help="open the detail of the turn with this inference id (or unique prefix)",
+    )
     p.add_argument("--version", action="version", version=f"turns-tui {__version__}")
     args = p.parse_args(argv)
     import os
 
     from tui.store.errors import printable
 
+    if args.turn is not None and args.conv is None:
+        p.error("--turn needs --conv")
+    if (args.conv or args.inference) is not None and args.path is None and not args.turns_dsn:
+        p.error("--conv and --inference need PATH or --turns-dsn")
     if args.turns_dsn is not None:
         return _app_on_dsn(args)
     if args.path is not None and not os.path.lexists(args.path):
@@ -259,6 +282,19 @@ def cmd_app(argv: Sequence[str]) -> int:
             f"(commands: {', '.join(SUBCOMMANDS)}; see --help)\n"
         )
         return EXIT_MISSING
+    place: Found | None = None
+    if args.conv is not None or args.inference is not None:
+        from tui.store.factory import store_for
+
+        try:
+            found = _resolve_place(
+                store_for(args.path, None, args.read_only, args.timeline_db), args
+            )
+        except StoreError as exc:
+            return _fail(exc)
+        if isinstance(found, int):
+            return found
+        place = found
     served = "web_driver" in os.environ.get("TEXTUAL_DRIVER", "")  # turns-tui serve
     if not served and not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.stderr.write(
@@ -268,8 +304,62 @@ def cmd_app(argv: Sequence[str]) -> int:
     from tui.app import run_app
 
     return run_app(
-        args.path, read_only=args.read_only, timeline_db=args.timeline_db, follow=args.follow
+        args.path,
+        read_only=args.read_only,
+        timeline_db=args.timeline_db,
+        follow=args.follow,
+        start_at=_place(place),
     )
+
+
+def _resolve_place(store: Store, args: argparse.Namespace) -> Found | int:
+    """`--conv` / `--turn` / `--inference` resolved through `store` before the app starts:
+    (conversation, session, turn or None), or the exit code after one line on stderr (3:
+    unknown or ambiguous; ids may be unique prefixes)."""
+    import asyncio
+
+    from tui.commands._store import LookupFailed
+    from tui.commands.diff import resolve
+    from tui.dump import InferenceLookupError, resolve_inference
+    from tui.store.errors import printable
+
+    s = store
+
+    async def run() -> Found:
+        try:
+            await s.open()
+            conv_id: str | None = None
+            if args.conv is not None:
+                ids = [c.conv_id for c in await s.conversations()]
+                conv_id = resolve("conversation", args.conv, ids)
+            if args.inference is not None:
+                hit = await resolve_inference(s, args.inference, conv_id)
+                return hit.conv_id, hit.session_id, hit.turn_id
+            assert conv_id is not None
+            if args.turn is None:
+                return conv_id, "", None
+            turns = (await s.conversation(conv_id)).turns
+            turn_id = resolve("turn", args.turn, [t.turn_id for t in turns])
+            turn = next(t for t in turns if t.turn_id == turn_id)
+            return conv_id, turn.session_id, turn_id
+        finally:
+            await s.close()
+
+    try:
+        return asyncio.run(run())
+    except (LookupFailed, InferenceLookupError) as exc:
+        sys.stderr.write(f"turns-tui: {printable(s.label)}: {printable(str(exc))}\n")
+        return EXIT_MISSING
+
+
+def _place(found: Found | None) -> Place | None:
+    """The app's `Place` for a resolved `--conv`/`--turn`/`--inference` (None: none)."""
+    if found is None:
+        return None
+    from tui.messages import Place
+
+    conv_id, session_id, turn_id = found
+    return Place(conv_id, session_id, turn_id, open_detail=turn_id is not None)
 
 
 def _app_on_dsn(args: argparse.Namespace) -> int:
@@ -280,6 +370,15 @@ def _app_on_dsn(args: argparse.Namespace) -> int:
         store = store_for(args.path, args.turns_dsn, args.read_only, args.timeline_db)
     except StoreError as exc:
         return _fail(exc)
+    place: Found | None = None
+    if args.conv is not None or args.inference is not None:
+        try:
+            found = _resolve_place(store, args)
+        except StoreError as exc:
+            return _fail(exc)
+        if isinstance(found, int):
+            return found
+        place, store = found, store.reopen(read_only=store.read_only)
     if not (sys.stdin.isatty() and sys.stdout.isatty()):
         sys.stderr.write(
             "turns-tui: the app needs a terminal; use `turns-tui dump --turns-dsn DSN` for JSON\n"
@@ -287,7 +386,7 @@ def _app_on_dsn(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     from tui.app import make_app
 
-    app = make_app(store=store, follow=args.follow)
+    app = make_app(store=store, follow=args.follow, start_at=_place(place))
     app.run()
     return app.return_code or 0
 

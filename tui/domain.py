@@ -209,10 +209,17 @@ def summary_current_runtime(summary: ConversationSummary) -> CurrentRuntime:
 
 
 def matches_filter(summary: ConversationSummary, needle: str) -> bool:
-    """Case-insensitive match on conversation id, session id or a runtime key."""
+    """Case-insensitive match on conversation id, session id, a runtime key or a turn's
+    inference id."""
     n = needle.strip().lower()
     if not n:
         return True
     current = summary_current_runtime(summary).key
-    haystack = (summary.conv_id, summary.session_id, current, *summary.runtime_keys)
+    haystack = (
+        summary.conv_id,
+        summary.session_id,
+        current,
+        *summary.runtime_keys,
+        *summary.inference_ids,
+    )
     return any(n in h.lower() for h in haystack)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from textual.message import Message
 
+from tui.check import CheckReport
 from tui.domain import ConversationView
+from tui.find import Match
 from tui.store.models import Notice, Opened
 from tui.store.records import ConversationSummary, SnapshotDetail
 
@@ -81,3 +85,80 @@ class FollowChecked(Message):
     def __init__(self, checked_at: float) -> None:
         super().__init__()
         self.checked_at = checked_at
+
+
+# -- investigating: where to jump, and what the investigation workers found ----------------
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where to take the user: a conversation, and optionally a turn (and its snapshot).
+
+    `open_detail` opens the turn's detail screen at `phase`/`snapshot_created_at_ms` (the
+    turn's latest snapshot when they are None)."""
+
+    conv_id: str
+    session_id: str = ""
+    turn_id: str | None = None
+    phase: str | None = None
+    snapshot_created_at_ms: int | None = None
+    open_detail: bool = False
+
+
+class SwitchSummaryLoaded(Message):
+    """The one-line summary of what a runtime switch changed (`tui.diff.switch_summary`)."""
+
+    def __init__(self, conv_id: str, turn_key: str, summary: str) -> None:
+        super().__init__()
+        self.conv_id = conv_id
+        self.turn_key = turn_key
+        self.summary = summary
+
+
+class CheckProgress(Message):
+    """The database check read `done` of `total` conversations."""
+
+    def __init__(self, done: int, total: int) -> None:
+        super().__init__()
+        self.done = done
+        self.total = total
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, CheckProgress)
+
+
+class CheckLoaded(Message):
+    """The database check's report."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__()
+        self.report = report
+
+
+class FindProgress(Message):
+    """More matches of search `generation` (`done`: the search is over)."""
+
+    def __init__(
+        self,
+        generation: int,
+        matches: tuple[Match, ...],
+        status: str,
+        done: bool,
+        progress: tuple[int, int] | None = None,  # (candidate blocks checked, of how many)
+    ) -> None:
+        super().__init__()
+        self.generation = generation
+        self.matches = matches
+        self.status = status
+        self.done = done
+        self.progress = progress
+
+
+class ComparisonLoaded(Message):
+    """The snapshot the turn detail compares the shown one with (d) was read."""
+
+    def __init__(self, turn_id: str, key: SnapshotKey, detail: SnapshotDetail | None) -> None:
+        super().__init__()
+        self.turn_id = turn_id
+        self.key = key
+        self.detail = detail

@@ -18,12 +18,14 @@ from textual.widgets import Static
 from tui.domain import RuntimeSource
 from tui.widgets.cells import (
     ABSENT,
+    BLANK_MARK,
     MISSING_FINAL,
     PRESENT,
     SOURCE_MARKS,
     SOURCE_WORDS,
     SWITCH_MARK,
     UNKNOWN_MARK,
+    VISIBLE_SPACE,
 )
 
 KeyRow = tuple[str, str, str]  # (key as displayed, binding id, description)
@@ -65,12 +67,34 @@ def legend() -> RenderableType:
         Text("the turn's runtime is unknown (nothing stored, nothing in metadata)"),
     )
     table.add_row(
+        Text(BLANK_MARK + VISIBLE_SPACE * 2, style="dim italic"),
+        Text("a runtime key stored as blank (spaces only): unknown too, spaces made visible"),
+    )
+    table.add_row(
+        Text("s2"),
+        Text(
+            "session column (only with several sessions): the turn's session; bold on the "
+            "first turn of a resumed session"
+        ),
+    )
+    table.add_row(
         Text(f"{PRESENT}  {PRESENT}×3"),
         Text("phase snapshot present; ×3 = three snapshots (tool-loop iterations)"),
     )
     table.add_row(Text(ABSENT), Text("no snapshot of that phase"))
     table.add_row(Text(MISSING_FINAL), Text("no final snapshot: crashed or still running"))
     table.add_row(Text("⚠"), Text("anomalies of the turn (see the turn detail)"))
+    table.add_row(
+        Text(f"{SWITCH_MARK}3 research → coder · …"),
+        Text(
+            "under the timeline, on a switch row: what the switch changed (system prompt "
+            "lines, model, data keys, blocks) against the previous runtime's last turn"
+        ),
+    )
+    table.add_row(
+        Text("!  ctrl+f"),
+        Text("database check (every anomaly, by kind) and find (ids, runtime keys, text)"),
+    )
     return table
 
 

@@ -17,15 +17,18 @@ from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import DataTable, Footer, Input, Static
 
-from tui.domain import ConversationView
+from tui.domain import ConversationView, TurnView
 from tui.formatting import safe_text
+from tui.messages import Place
 from tui.presenter import conversations_count, plural
-from tui.screens.detail import TurnDetailScreen
+from tui.screens.check import CheckScreen
+from tui.screens.detail import SnapshotList, TurnDetailScreen
+from tui.screens.find import FindScreen
 from tui.store.records import ConversationSummary
-from tui.widgets.cells import Density, fit
+from tui.widgets.cells import SWITCH_MARK, Density, fit, visible_key
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.current_runtime import CurrentRuntimePanel
-from tui.widgets.timeline import TimelineTable
+from tui.widgets.timeline import TimelineTable, turn_row_key
 
 # Terminal widths (columns) of the app's breakpoint classes -narrow / -medium / -wide.
 MEDIUM_FROM = 126  # below: no session / last activity in the list, no phase times
@@ -45,6 +48,8 @@ WRAPPED_LAST = "wrapped to the last switch"
 
 # n and N share one footer entry (`n N Switch`), so the footer fits 80 columns.
 SWITCHES = Binding.Group("Switch")
+# ! and ctrl+f share one too (`! ^f Check/find`).
+INVESTIGATE = Binding.Group("Check/find")
 
 DEBOUNCE_ABOVE = 2000  # conversations: filter as you type below this, after a pause above
 DEBOUNCE_S = 0.15
@@ -72,6 +77,23 @@ class MainScreen(Screen[None]):
             tooltip="Show or hide the conversations only the timeline store knows",
             id="main.toggle-timeline-only",
         ),
+        Binding(
+            "exclamation_mark",
+            "check",
+            "Check",
+            key_display="!",
+            tooltip="Every anomaly in the file, counted by kind; enter goes to its turn",
+            id="main.check",
+            group=INVESTIGATE,
+        ),
+        Binding(
+            "ctrl+f",
+            "find",
+            "Find",
+            tooltip="Find any id (or its prefix), runtime key or text in blocks",
+            id="main.find",
+            group=INVESTIGATE,
+        ),
         Binding("tab", "app.focus_next", "Next pane", show=False, id="main.focus-next"),
         Binding(
             "shift+tab", "app.focus_previous", "Previous pane", show=False, id="main.focus-previous"
@@ -85,6 +107,15 @@ class MainScreen(Screen[None]):
             super().__init__()
             self.conv_id = conv_id
 
+    class SwitchSummaryRequested(Message):
+        """Summarise what the switch at `turn` changed (answered by `show_switch_summary`)."""
+
+        def __init__(self, view: ConversationView, turn: TurnView, turn_key: str) -> None:
+            super().__init__()
+            self.view = view
+            self.turn = turn
+            self.turn_key = turn_key
+
     def __init__(self, *, title: Text, banner: Text | None, notice: Text | None) -> None:
         super().__init__(id="main")
         self._title = title
@@ -95,6 +126,9 @@ class MainScreen(Screen[None]):
         self._follow_text = Text("")
         self._filter_timer: Timer | None = None
         self._remembered: str | None = None  # the selection a zero-match filter cleared
+        self._target: Place | None = None  # where go_to goes once its conversation is loaded
+        self._summaries: dict[str, str] = {}  # switch summaries of this view, by row key
+        self._summary_asked: set[str] = set()
         self._ready = False  # widgets composed (is_mounted is only set after on_mount)
 
     # -- layout ----------------------------------------------------------------------
@@ -108,7 +142,7 @@ class MainScreen(Screen[None]):
         with Horizontal(id="top"):
             with Vertical(id="conversations-pane"):
                 filter_input = Input(
-                    placeholder="filter: conversation id, session id or runtime key",
+                    placeholder="filter: conversation, session or inference id, runtime key",
                     id="filter",
                 )
                 filter_input.cursor_blink = False
@@ -117,6 +151,7 @@ class MainScreen(Screen[None]):
             yield CurrentRuntimePanel()
         with Vertical(id="timeline-pane"):
             yield TimelineTable()
+            yield Static(Text(""), id="switch-summary")
             yield Static(Text(""), id="timeline-empty")
         yield Footer(compact=True)
 
@@ -166,9 +201,17 @@ class MainScreen(Screen[None]):
             return  # the user moved on meanwhile
         if not self.is_attached or not self.query(CurrentRuntimePanel):
             return  # the screen is closing (the app quits while a load finishes)
+        if self.view is not view:
+            self._summaries = {}
+            self._summary_asked = set()
         self.view = view
         self.current_runtime.show(view)
         self.timeline.show(view)
+        target = self._target
+        if target is not None and target.conv_id == view.conv_id:
+            self._target = None
+            self._arrive(view, target)
+        self._refresh_switch_summary()
         title = Text("phase timeline · ")
         title.append(fit(safe_text(view.conv_id), 40))
         self.query_one("#timeline-pane").border_title = title
@@ -191,6 +234,7 @@ class MainScreen(Screen[None]):
         self.view = None
         self.current_runtime.show(None)
         self.timeline.show(None)
+        self._refresh_switch_summary()
         self.query_one("#timeline-pane").border_title = Text("phase timeline")
         self._show_empty(why)
 
@@ -276,6 +320,11 @@ class MainScreen(Screen[None]):
         event.stop()
         self.open_turn()
 
+    @on(DataTable.RowHighlighted, "#timeline")
+    def _turn_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self._refresh_switch_summary()
+
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
         event.stop()
@@ -298,6 +347,131 @@ class MainScreen(Screen[None]):
     def _filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         self.conversations.focus()
+
+    # -- the switch summary line -----------------------------------------------------
+
+    def show_switch_summary(self, conv_id: str, turn_key: str, summary: str) -> None:
+        """The app's worker summarised the switch at row `turn_key` of `conv_id`."""
+        if self.view is None or self.view.conv_id != conv_id:
+            return
+        self._summaries[turn_key] = summary
+        self._refresh_switch_summary()
+
+    def switch_summary_text(self) -> Text | None:
+        """What the line under the timeline says (None: hidden, no switch in the view)."""
+        view = self.view
+        if view is None or not view.switch_count:
+            return None
+        turn = self.timeline.turn_at_cursor()
+        if turn is None or not turn.runtime_switch:
+            count = plural(view.switch_count, "runtime switch", "runtime switches")
+            return Text(f"{SWITCH_MARK} {count} · n / N: see what one changed", style="dim")
+        key = turn_row_key(turn)
+        text = Text()
+        text.append(f"{SWITCH_MARK}{turn.number} ", style="bold")
+        summary = self._summaries.get(key)
+        if summary is not None:
+            text.append(summary)
+            return text
+        before = visible_key(turn.previous_runtime_key or "")
+        text.append(f"{fit(before, 24)} → {fit(visible_key(turn.turn.runtime_key), 24)}")
+        text.append(" · comparing with the last turn of the previous runtime…", style="dim")
+        if key not in self._summary_asked:
+            self._summary_asked.add(key)
+            self.post_message(self.SwitchSummaryRequested(view, turn, key))
+        return text
+
+    def _refresh_switch_summary(self) -> None:
+        if not self._ready:
+            return
+        line = self.query_one("#switch-summary", Static)
+        text = self.switch_summary_text()
+        line.set_class(text is not None, "-visible")
+        line.update(text or Text(""))
+
+    # -- going to a place (check, find, --conv/--turn) -------------------------------
+
+    def go_to(self, place: Place | None) -> None:
+        """Select `place`'s conversation, then (once loaded) move the timeline cursor to
+        its turn and, when asked, open the turn's detail at its snapshot."""
+        if place is None:
+            return
+        table = self.conversations
+        summary = table.summary_for(place.conv_id)
+        if summary is None:
+            self.notify(
+                f"conversation {safe_text(place.conv_id, 60)} is not in this file",
+                markup=False,
+                severity="warning",
+                timeout=4,
+            )
+            return
+        self._target = place
+        if not any(s.conv_id == place.conv_id for s in table.shown):
+            filter_input = self.query_one("#filter", Input)
+            filter_input.value = ""
+            filter_input.remove_class("-visible")
+            if self._filter_timer is not None:
+                self._filter_timer.stop()
+                self._filter_timer = None
+            table.set_filter("", keep=place.conv_id)
+            if not summary.in_file:
+                table.set_show_timeline_only(True, keep=place.conv_id)
+        table.select_conv(place.conv_id)
+        self._refresh_list_title()
+        self._sync_selection()
+        self.timeline.focus()
+        view = self.view
+        if view is not None and view.conv_id == place.conv_id and self._target is place:
+            self._target = None
+            self._arrive(view, place)  # already shown: no load to wait for
+
+    def _arrive(self, view: ConversationView, place: Place) -> None:
+        if place.turn_id is None:
+            return
+        turn = next(
+            (
+                t
+                for t in view.turns
+                if t.turn.turn_id == place.turn_id
+                and (not place.session_id or t.turn.session_id == place.session_id)
+            ),
+            None,
+        ) or next((t for t in view.turns if t.turn.turn_id == place.turn_id), None)
+        if turn is None:
+            self.notify(
+                f"turn {safe_text(place.turn_id, 60)} has no turn row in this conversation "
+                "(snapshot rows only)",
+                markup=False,
+                severity="warning",
+                timeout=4,
+            )
+            return
+        self.timeline.move_cursor(row=turn.number - 1, animate=False)
+        self._refresh_switch_summary()
+        if place.open_detail:
+            self.run_worker(self._open_detail(view, turn, place), exit_on_error=False)
+
+    async def _open_detail(self, view: ConversationView, turn: TurnView, place: Place) -> None:
+        """Push the turn detail and highlight the snapshot `place` names."""
+        screen = TurnDetailScreen(view, turn)
+        await self.app.push_screen(screen)
+        if place.phase is None:
+            return
+        snapshots = getattr(screen, "snapshots", ())
+        index = next(
+            (
+                i
+                for i, s in enumerate(snapshots)
+                if s.phase == place.phase
+                and place.snapshot_created_at_ms in (None, s.snapshot_created_at_ms)
+            ),
+            None,
+        )
+        if index is None:
+            return
+        for found in screen.query(SnapshotList):
+            found.highlighted = index
 
     # -- the command palette ---------------------------------------------------------
 
@@ -322,7 +496,19 @@ class MainScreen(Screen[None]):
             self.action_previous_switch,
         )
         yield SystemCommand(
-            "Filter conversations", "By conversation id, session or runtime key", self.action_filter
+            "Filter conversations",
+            "By conversation, session or inference id, or runtime key",
+            self.action_filter,
+        )
+        yield SystemCommand(
+            "Check the database",
+            "Every anomaly in the file, counted by kind; each goes to its turn",
+            self.action_check,
+        )
+        yield SystemCommand(
+            "Find",
+            "Any id or id prefix, runtime key, or text inside blocks, in the whole file",
+            self.action_find,
         )
         shown = self.conversations.show_timeline_only
         yield SystemCommand(
@@ -342,6 +528,14 @@ class MainScreen(Screen[None]):
         if self.view is None or turn is None:
             return
         self.app.push_screen(TurnDetailScreen(self.view, turn))
+
+    def action_check(self) -> None:
+        """Open the database check; its chosen row comes back as a place to go to."""
+        self.app.push_screen(CheckScreen(), self.go_to)
+
+    def action_find(self) -> None:
+        """Open find; its chosen match comes back as a place to go to."""
+        self.app.push_screen(FindScreen(), self.go_to)
 
     def action_filter(self) -> None:
         filter_input = self.query_one("#filter", Input)

@@ -520,8 +520,8 @@ class MySqlStore:
         overlay = self._overlay([(key, rk, inf, meta) for key, rk, inf, _, _, meta in decoded])
         rows: list[IndexRow] = []
         for key, rk, inf, created, updated, _ in decoded:
-            rk2, _, updated2, _ = overlay.turn_values(key, rk, inf, created, updated)
-            rows.append((*key, rk2, created, updated2))
+            rk2, inf2, updated2, _ = overlay.turn_values(key, rk, inf, created, updated)
+            rows.append((*key, rk2, created, updated2, inf2))
         activity = {_text(c): _int(ms) for c, ms in activity_rows}
         return summarize(rows, timeline, activity)
 

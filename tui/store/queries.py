@@ -114,20 +114,23 @@ def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, Tim
 
 
 # One turn of the conversation index: (conv_id, session_id, turn_id, runtime_key,
-# turn_created_at_ms, updated_at_ms), typed by SQL and ordered by conversation, then turn
-# order, so 10,000 conversations are grouped without per-row Python objects.
-IndexRow = tuple[str, str, str, str, int, int]
+# turn_created_at_ms, updated_at_ms, inference_id), typed by SQL and ordered by
+# conversation, then turn order, so 10,000 conversations are grouped without per-row
+# Python objects.
+IndexRow = tuple[str, str, str, str, int, int, str]
 
 
 def _turn_index_sql(source: Source) -> str:
     if source.kind == "geppetto":
         return """SELECT conv_id, session_id, turn_id, '' AS rk,
-                         MIN(created_at_ms) AS created, MAX(created_at_ms) AS updated
+                         MIN(created_at_ms) AS created, MAX(created_at_ms) AS updated,
+                         '' AS inf
                   FROM geppetto_turns GROUP BY conv_id, session_id, turn_id"""
     return (
         f"SELECT conv_id, session_id, turn_id, {source.expr('runtime_key')} AS rk, "
         f"{source.expr('turn_created_at_ms')} AS created, "
-        f"{source.expr('updated_at_ms')} AS updated FROM turns"
+        f"{source.expr('updated_at_ms')} AS updated, "
+        f"{source.expr('inference_id')} AS inf FROM turns"
     )
 
 
@@ -139,38 +142,47 @@ def conversation_index_plan(source: Source, overlay: Overlay) -> Plan[list[Index
         MAIN,
         f"""SELECT CAST(conv_id AS TEXT), COALESCE(CAST(session_id AS TEXT), ''),
                    COALESCE(CAST(turn_id AS TEXT), ''), COALESCE(CAST(rk AS TEXT), ''),
-                   COALESCE(CAST(created AS INTEGER), 0), COALESCE(CAST(updated AS INTEGER), 0)
+                   COALESCE(CAST(created AS INTEGER), 0), COALESCE(CAST(updated AS INTEGER), 0),
+                   COALESCE(CAST(inf AS TEXT), '')
             FROM ({_turn_index_sql(source)}) WHERE conv_id IS NOT NULL
             ORDER BY 1, 5, 3""",
         (),
     )
     if source.kind == "geppetto":
-        keys = yield from _geppetto_runtime_keys(overlay)
-        rows = [(c, s, t, keys.get((c, s, t), ""), cr, up) for c, s, t, _, cr, up in rows]
+        ids = yield from _geppetto_ids(overlay)
+        none = ("", "")
+        rows = [
+            (c, s, t, got[0], cr, up, got[1])
+            for c, s, t, _, cr, up, _ in rows
+            for got in (ids.get((c, s, t), none),)
+        ]
     elif overlay.turns:
         derived = overlay.turns
         rows = [
-            (c, s, t, derived[(c, s, t)][0], cr, up) if (c, s, t) in derived else row
+            (c, s, t, derived[(c, s, t)][0], cr, up, derived[(c, s, t)][1])
+            if (c, s, t) in derived
+            else row
             for row in rows
-            for c, s, t, _, cr, up in (row,)
+            for c, s, t, _, cr, up, _ in (row,)
         ]
     return rows
 
 
-def _geppetto_runtime_keys(overlay: Overlay) -> Plan[dict[tuple[str, str, str], str]]:
-    """Per turn, the latest non-empty runtime key of its geppetto_turns rows (overlaid)."""
+def _geppetto_ids(overlay: Overlay) -> Plan[dict[tuple[str, str, str], tuple[str, str]]]:
+    """Per turn, the latest non-empty runtime key and inference id of its geppetto_turns
+    rows (overlaid)."""
     rows = yield (
         MAIN,
         "SELECT conv_id, session_id, turn_id, phase, runtime_key, inference_id "
         "FROM geppetto_turns ORDER BY created_at_ms, phase",
         (),
     )
-    out: dict[tuple[str, str, str], str] = {}
+    out: dict[tuple[str, str, str], tuple[str, str]] = {}
     for conv, sess, turn, phase, rk, inf in rows:
         key = (_text(conv), _text(sess), _text(turn))
-        value, _, _ = overlay.geppetto_values((*key, _text(phase)), _text(rk), _text(inf))
-        if value:
-            out[key] = value
+        value, inference, _ = overlay.geppetto_values((*key, _text(phase)), _text(rk), _text(inf))
+        old_rk, old_inf = out.get(key, ("", ""))
+        out[key] = (value or old_rk, inference or old_inf)
     return out
 
 
@@ -230,6 +242,7 @@ def summarize(
                 timeline_runtime_key=tl.runtime_key if tl else None,
                 runtime_keys=keys,
                 sessions=tuple(dict.fromkeys(r[1] for r in turns)),
+                inference_ids=tuple(r[6] for r in turns if r[6]),
                 in_file=True,
                 status=tl.status if tl else "",
                 last_error=tl.last_error if tl else "",

@@ -74,6 +74,7 @@ class ConversationSummary:
     timeline_runtime_key: str | None = None  # current runtime from the timeline store
     runtime_keys: tuple[str, ...] = ()  # per-turn runtime keys in turn order
     sessions: tuple[str, ...] = ()  # every session of the conversation, oldest first
+    inference_ids: tuple[str, ...] = ()  # non-empty per-turn inference ids in turn order
     in_file: bool = True  # False: known only to the timeline store, no turns in this file
     status: str = ""  # timeline store's status, where set
     last_error: str = ""  # timeline store's last_error, where set

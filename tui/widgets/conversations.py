@@ -118,6 +118,18 @@ class ConversationTable(FixedWidthTable):
             return None
         return self.shown[index].conv_id
 
+    def select_conv(self, conv_id: str) -> bool:
+        """Move the cursor to conversation `conv_id` when it is listed (its row is added
+        now if lazy filling has not reached it yet)."""
+        index = next((i for i, s in enumerate(self.shown) if s.conv_id == conv_id), None)
+        if index is None:
+            return False
+        if index >= self.row_count:
+            self._refill(conv_id)
+        else:
+            self.move_cursor(row=index, animate=False)
+        return True
+
     def summary_for(self, conv_id: str) -> ConversationSummary | None:
         """The listed summary of a conversation."""
         return self._by_id.get(conv_id)

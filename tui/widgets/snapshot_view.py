@@ -226,14 +226,6 @@ class Section:
 class SnapshotView(ScrollView, can_focus=True):
     """The blocks of a snapshot (or its raw view, or a diff) as one scrollable document."""
 
-    DEFAULT_CSS = """
-    SnapshotView {
-        height: 1fr;
-        overflow-x: hidden;
-        scrollbar-gutter: stable;  /* a scrollbar coming never changes the width */
-    }
-    """
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("j", "scroll_down", "Down", show=False, id="blocks.down"),
         Binding("k", "scroll_up", "Up", show=False, id="blocks.up"),

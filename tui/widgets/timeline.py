@@ -82,7 +82,13 @@ class TimelineTable(FixedWidthTable):
         Binding("k", "cursor_up", "Up", show=False, id="timeline.up"),
         Binding("home,g", "scroll_top", "First row", show=False, id="timeline.first"),
         Binding("end,G", "scroll_bottom", "Last row", show=False, id="timeline.last"),
-        Binding("enter", "select_cursor", "Turn detail", id="timeline.open"),
+        Binding(
+            "enter",
+            "select_cursor",
+            "Detail",
+            tooltip="Open the turn's detail: its snapshots, blocks and metadata",
+            id="timeline.open",
+        ),
     ]
 
     def __init__(self, *, id: str = "timeline") -> None:  # noqa: A002 - Textual's name
