@@ -106,11 +106,14 @@ class TimelineTable(FixedWidthTable):
         self.widths: dict[str, int] = {}  # column key: width, as last fitted
         self._fitted_for = 0  # the table width the columns were fitted to
         self.wrapped: Jump | None = None  # what the last move_to_switch did
+        self._style_cache: TimelineStyles | None = None
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(
-            self, lambda _theme: self._rebuild(self.current_turn_key())
-        )
+        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
+
+    def _theme_changed(self) -> None:
+        self._style_cache = None
+        self._rebuild(self.current_turn_key())
 
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._fitted_for:
@@ -206,6 +209,12 @@ class TimelineTable(FixedWidthTable):
         return super()._get_row_style(row_index, base_style)
 
     def _styles(self) -> TimelineStyles:
+        """The component styles, looked up once per theme (each row's paint uses them)."""
+        if self._style_cache is None:
+            self._style_cache = self._lookup_styles()
+        return self._style_cache
+
+    def _lookup_styles(self) -> TimelineStyles:
         def get(name: str, fallback: str) -> Style:
             return self.get_component_rich_style(name, default=Style.parse(fallback))
 
