@@ -113,7 +113,9 @@ _json_values = st.recursive(
     st.none()
     | st.booleans()
     | st.integers(min_value=-(2**70), max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False)
+    # -0.0: Go writes "-0", which JSON decoders read back as the integer 0, so that one
+    # text is kept as text (nothing is lost; the round-trip test above covers it).
+    | st.floats(allow_nan=False, allow_infinity=False).filter(lambda f: str(f) != "-0.0")
     | st.text(_chars, max_size=12)
     | st.sampled_from(["<b>&", "\u2028", "naïve ✓", "\x1b[0m", "`"]),
     lambda inner: (
