@@ -28,8 +28,8 @@ from tui.screens.loading import LoadingScreen
 from tui.screens.main import MainScreen
 from tui.store.gojson import canonical_block_hash, go_json_marshal
 from tui.store.sqlite_store import SqliteStore
-from tui.widgets.blocks import TEXT_LIMIT, BlockView
-from tui.widgets.large_text import LargeText
+from tui.widgets.blocks import TEXT_LIMIT
+from tui.widgets.snapshot_view import Section, SnapshotView
 
 SIZE = (160, 48)
 
@@ -70,6 +70,32 @@ def static_text(screen: Any, selector: str) -> str:
     with console.capture() as capture:
         console.print(content)
     return capture.get()
+
+
+def drawn(view: SnapshotView) -> list[str]:
+    """What the view draws now: the text of `render_line`'s strip for every visible row."""
+    return [view.render_line(y).text for y in range(view.scrollable_content_region.height)]
+
+
+def rejoined(section: Section, part: int) -> str:
+    """A part's text put back together from its laid-out rows."""
+    lines: dict[int, str] = {}
+    for line, text in section.part_rows(part):
+        lines[line] = lines.get(line, "") + text
+    return "\n".join(lines[i] for i in sorted(lines))
+
+
+def tool_use_section(view: SnapshotView) -> Section:
+    return next(s for s in view.sections if s.block is not None and s.block.kind == "tool_use")
+
+
+# ESC, BEL, every C1 control, and the bidi overrides and isolates
+HOSTILE = (
+    ["\x1b", "\x07"]
+    + [chr(c) for c in range(0x80, 0xA0)]
+    + [chr(c) for c in range(0x202A, 0x202F)]
+    + [chr(c) for c in range(0x2066, 0x206A)]
+)
 
 
 async def select_conversation(pilot: Any, main: MainScreen, conv_id: str) -> None:
@@ -207,20 +233,24 @@ async def test_enter_opens_turn_detail_and_escape_returns(standard_db: Path) -> 
             "final",
         ]
         assert detail.detail is not None and detail.detail.phase == "final"
-        blocks = list(detail.query(BlockView))
+        view = detail.view
+        blocks = [sec for sec in view.sections if sec.block is not None]
         assert len(blocks) == len(detail.detail.blocks)
-        kinds = {blk.kind for blk in blocks}
+        kinds = {sec.block.kind for sec in blocks if sec.block is not None}
         assert {"tool_call", "tool_use", "reasoning", "llm_text", "user", "system"} <= kinds
-        assert detail.query(".block.-tool-call")
-        call = next(blk for blk in blocks if blk.kind == "tool_call")
-        assert "lookup_sku" in static_text(call, ".block-header")
+        call = next(s for s in blocks if s.block is not None and s.block.kind == "tool_call")
+        assert call.bar == "tool-call"  # drawn in the tool call's colour
+        assert "lookup_sku" in view.section_lines(call.key)[0]  # the header line names it
         # an earlier snapshot: the list is in time order
         await pilot.press("home")
         await settle(pilot)
         assert detail.detail is not None and detail.detail.phase == "pre_inference"
         await pilot.press("r")
-        assert detail.query_one("#metadata-raw").has_class("-visible")
-        assert "geppetto.runtime@v1" in static_text(detail, "#metadata-raw")
+        await settle(pilot)
+        raw = view.section("raw")
+        assert detail.raw_visible and raw is not None
+        assert "geppetto.runtime@v1" in "\n".join(view.section_lines("raw"))
+        assert view.scroll_y == view.section_start("raw") == 0  # the raw view is in sight
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is main
@@ -487,17 +517,29 @@ async def test_five_megabyte_block_is_cut_then_expands_without_freezing(tmp_path
         await settle(pilot)
         detail = app.screen
         assert isinstance(detail, TurnDetailScreen)
-        big = next(blk for blk in detail.query(BlockView) if blk.kind == "tool_use")
-        assert big.full_text is not None and len(big.full_text) > 5_000_000
-        more = static_text(big, ".block-more")
-        remaining = len(big.full_text) - TEXT_LIMIT
-        assert f"{remaining:,} more characters" in more and "press e to expand" in more
+        view = detail.view
+        big = tool_use_section(view)
+        assert big.block is not None
+        full = big.block.full_text
+        assert full is not None and len(full) > 5_000_000
+        more = big.parts[-1]
+        remaining = len(full) - TEXT_LIMIT
+        assert more.style == "more"
+        assert f"{remaining:,} more characters" in more.plain and "press e to expand" in more.plain
+        assert view.section_lines(big.key)[-1].strip() == more.plain.strip()
         await pilot.press("e")
         await settle(pilot)
-        view = big.query_one(LargeText)
-        assert view.text_length == len(big.full_text)
-        assert len(view.lines) > 100_000
-        assert not big.query(".block-more")
+        big = tool_use_section(view)
+        assert big.block is not None and big.block.expanded
+        assert all(p.style != "more" for p in big.parts)
+        assert len(view.section_lines(big.key)) > 100_000
+        assert rejoined(big, 1) == full  # every character laid out, none dropped
+        view.focus()
+        await pilot.press("end")
+        await settle(pilot)
+        assert view.scroll_y == view.max_scroll_y > 100_000
+        last_line = full.rstrip("\n").rsplit("\n", 1)[-1]
+        assert any(last_line in row for row in drawn(view))
         assert time.monotonic() - started < 5
 
 
@@ -529,7 +571,19 @@ async def test_hostile_text_is_escaped_everywhere(tmp_path: Path) -> None:
         main.timeline.focus()
         await pilot.press("enter")
         await settle(pilot)
-        user = next(blk for blk in app.screen.query(BlockView) if blk.kind == "user")
-        body = static_text(user, ".block-body")
-        assert "\x1b" not in body and "\x9b" not in body and "\u202e" not in body
-        assert "[bold]x[/bold]" in body  # shown literally, never markup
+        detail = app.screen
+        assert isinstance(detail, TurnDetailScreen) and detail.detail is not None
+        view = detail.view
+        user = next(
+            sec for sec in view.sections if sec.block is not None and sec.block.kind == "user"
+        )
+        assert "[bold]x[/bold]" in "\n".join(view.section_lines(user.key))  # never markup
+        drawn_lines = drawn(view) + [static_text(detail, "#detail-title")]
+        for key in ("x", "r"):  # the exact view, then the raw view as well
+            await pilot.press(key)
+            await settle(pilot)
+            drawn_lines += drawn(view)
+        shown = "\n".join(drawn_lines)
+        assert "␛" in shown and "<U+202E>" in shown  # the text is there, made harmless
+        for bad in HOSTILE:
+            assert bad not in shown, repr(bad)

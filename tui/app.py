@@ -52,6 +52,7 @@ from tui.messages import (
 from tui.screens.check import CheckScreen, CheckTable
 from tui.screens.detail import SnapshotList, TurnDetailScreen
 from tui.screens.error import ErrorScreen
+from tui.screens.export_dialog import ExportDialog, ExportFinished, ExportRequest
 from tui.screens.find import FindResults, FindScreen
 from tui.screens.help import HelpScreen, Section, key_rows
 from tui.screens.loading import LoadingScreen
@@ -95,6 +96,15 @@ class TurnsApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", key_display="?", id="app.help"),
         Binding("f", "toggle_follow", "Follow", id="app.toggle-follow"),
+        Binding(
+            "E",
+            "export",
+            "Export",
+            key_display="E",
+            show=False,  # in help and the palette; the footers are full
+            id="app.export",
+            tooltip="Export the shown conversation (json, markdown or minitrace) to a file",
+        ),
         Binding(
             "ctrl+p",
             "command_palette",
@@ -450,6 +460,8 @@ class TurnsApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("toggle_follow", "poll", "reload"):
             return self.opened is not None and self.main_screen is not None
+        if action == "export":
+            return self.export_conv_id(self.screen) is not None
         return True
 
     def action_toggle_follow(self) -> None:
@@ -603,6 +615,12 @@ class TurnsApp(App[None]):
         )
         if self.opened is not None:
             yield SystemCommand("Reload", "Read the database again now", self.action_reload)
+        if self.export_conv_id(screen) is not None:
+            yield SystemCommand(
+                "Export conversation",
+                "Write the shown conversation as json, markdown or minitrace to a file",
+                self.action_export,
+            )
         commands = getattr(screen, "system_commands", None)
         if callable(commands):  # each screen supplies its own
             yield from commands()
@@ -611,6 +629,66 @@ class TurnsApp(App[None]):
         """Reload the conversation list and the selected conversation."""
         self.change_token = None
         self.action_poll()
+
+    # -- export (E) ------------------------------------------------------------------
+
+    def export_conv_id(self, screen: Screen[object]) -> str | None:
+        """The conversation E exports: the turn detail's, else the main screen's selection."""
+        if self.opened is None:
+            return None
+        if isinstance(screen, TurnDetailScreen):
+            return screen.conversation.conv_id
+        if isinstance(screen, MainScreen):
+            return screen.selected_conv_id
+        return None
+
+    def action_export(self) -> None:
+        """Choose format and file (`ExportDialog`), then write them in a worker."""
+        conv_id = self.export_conv_id(self.screen)
+        if conv_id is None:
+            self.notify("No conversation to export.", markup=False, timeout=3)
+            return
+        self.push_screen(ExportDialog(conv_id, os.getcwd()), self._export_chosen)
+
+    def _export_chosen(self, request: ExportRequest | None) -> None:
+        if request is not None:
+            self.export_conversation(request)
+
+    @work(group="export", exit_on_error=False, name="export")
+    async def export_conversation(self, request: ExportRequest) -> None:
+        """Render as `turns-tui export` does and write the file (`tui.export.output`)."""
+        import datetime as dt
+
+        from tui.export.output import ExportFileError, export_to_file
+
+        opened = self.opened
+        assert opened is not None
+        now = dt.datetime.fromtimestamp(self.clock(), tz=dt.UTC)  # minitrace's clock
+        r = request
+        try:
+            size = await export_to_file(
+                self.store,
+                opened,
+                r.conv_id,
+                r.fmt,
+                r.path,
+                overwrite=r.overwrite,
+                source_path=self.label,
+                now=now,
+            )
+        except ExportFileError as exc:
+            self.post_message(ExportFinished(r.conv_id, r.path, error=str(exc)))
+        else:
+            self.post_message(ExportFinished(r.conv_id, r.path, size))
+
+    def on_export_finished(self, message: ExportFinished) -> None:
+        conv = safe_text(message.conv_id, 60)
+        if message.error:
+            text = f"export of {conv} failed: {safe_text(message.error, 300)}"
+            self.notify(text, title="Export", severity="error", markup=False, timeout=10)
+            return
+        path = safe_text(message.path, 300)
+        self.notify(f"exported {conv} to {path} ({message.size:,} bytes)", markup=False)
 
     # -- end -------------------------------------------------------------------------
 

@@ -24,6 +24,8 @@ from tui.cli import (
     _progress_printer,
 )
 from tui.export import FORMATS
+from tui.export.output import same_file as _same_file
+from tui.export.output import write_export_file as _write_file
 from tui.store.base import Store
 from tui.store.errors import StoreError, printable
 
@@ -66,48 +68,6 @@ def _err(text: str, code: int) -> int:
     return code
 
 
-def _same_file(a: str, b: str | None) -> bool:
-    if not b:
-        return False
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
-def _write_file(path: str, data: bytes, *, force: bool) -> None:
-    """Write `data` to `path`: exclusively (never replacing a file) unless `force`, where a
-    temporary file in the same folder replaces it atomically. Nothing partial is left."""
-    if not force:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-        except BaseException:
-            os.unlink(path)
-            raise
-        return
-    import tempfile
-
-    folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix=".turns-tui-export-", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
 def _write_stdout(data: bytes) -> int:
     try:
         sys.stdout.flush()
@@ -137,7 +97,7 @@ async def render_store(
     quiet: bool = False,
 ) -> str:
     """Open `store`, export `conv_id` in `fmt`, close the store (also on error)."""
-    from tui.export import load_export
+    from tui.export import render_export
     from tui.store.base import OpenCallbacks
 
     label = source_path if source_path is not None else store.label
@@ -151,21 +111,17 @@ async def render_store(
             )
         )
         opened = await store.open(callbacks)
-        which = {"json": "all", "markdown": "latest", "minitrace": "minitrace"}[fmt]
-        src = await load_export(store, opened, conv_id, source_path=label, which=which)
+        return await render_export(
+            store,
+            opened,
+            conv_id,
+            fmt,
+            source_path=label,
+            now=now,
+            converter_version=converter_version,
+        )
     finally:
         await store.close()
-    if fmt == "json":
-        from tui.export.json_export import export_json
-
-        return export_json(src)
-    if fmt == "markdown":
-        from tui.export.markdown import export_markdown
-
-        return export_markdown(src)
-    from tui.export.minitrace import CONVERTER_VERSION, export_minitrace
-
-    return export_minitrace(src, now=now, converter_version=converter_version or CONVERTER_VERSION)
 
 
 async def render(

@@ -7,6 +7,7 @@ No textual import here or in the format modules.
 
 from __future__ import annotations
 
+import datetime as _dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -27,6 +28,7 @@ __all__ = [
     "format_rfc3339_ms",
     "format_utc_ms",
     "load_export",
+    "render_export",
 ]
 
 #: Version of the turns-tui JSON export format (its "schema" field).
@@ -136,6 +138,41 @@ async def load_export(
         view=view,
         turns=tuple(turns),
     )
+
+
+#: The snapshots each format reads (`load_export`'s `which`).
+SNAPSHOTS_FOR = {"json": "all", "markdown": "latest", "minitrace": "minitrace"}
+
+
+async def render_export(
+    store: Store,
+    opened: Opened,
+    conv_id: str,
+    fmt: str,
+    *,
+    source_path: str | None = None,
+    now: _dt.datetime | None = None,
+    converter_version: str | None = None,
+) -> str:
+    """Conversation `conv_id` of an opened store as the text of `fmt` (one of `FORMATS`):
+    what `turns-tui export` writes and what the app's export (E) writes. The store stays
+    open (the caller owns it). `now` is minitrace's clock (default: the current time)."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r}")
+    src = await load_export(
+        store, opened, conv_id, source_path=source_path, which=SNAPSHOTS_FOR[fmt]
+    )
+    if fmt == "json":
+        from tui.export.json_export import export_json
+
+        return export_json(src)
+    if fmt == "markdown":
+        from tui.export.markdown import export_markdown
+
+        return export_markdown(src)
+    from tui.export.minitrace import CONVERTER_VERSION, export_minitrace
+
+    return export_minitrace(src, now=now, converter_version=converter_version or CONVERTER_VERSION)
 
 
 # ---------------------------------------------------------------------------------------
