@@ -167,9 +167,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
         if path.value == default_file_name(self.conv_id, self.fmt):
             path.value = default_file_name(self.conv_id, fmt)
         self.fmt = fmt
-        self.query_one("#export-format-hint", Static).update(
-            Text(FORMAT_HINTS[fmt], style="dim")
-        )
+        self.query_one("#export-format-hint", Static).update(Text(FORMAT_HINTS[fmt], style="dim"))
         button = self.query_one(f"#export-{fmt}", RadioButton)
         if not button.value:
             button.value = True
