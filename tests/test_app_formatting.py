@@ -119,3 +119,14 @@ def test_switch_row_styles_every_cell() -> None:
     assert len(plain) == 8 and plain[3].plain == "·"  # no inference column, no times
     medium = timeline_row(_view("", ["pre_inference"]), STYLES, density="medium")
     assert len(medium) == 8 and medium[-1].plain == "⚠2"
+
+
+def test_variation_selectors_are_shown_so_every_terminal_agrees_on_width() -> None:
+    """Rich counts "⚠️" (with U+FE0F) as two cells, tmux draws one: the selector is made
+    visible, the base character stays, and the width is the same for both."""
+    from rich.cells import cell_len
+
+    shown = safe_text("conv-⚠️-x")
+    assert shown == "conv-⚠<U+FE0F>-x"
+    assert cell_len(shown) == len(shown)  # every character one cell: no disagreement
+    assert safe_text("a\ufe0eb") == "a<U+FE0E>b"

@@ -458,6 +458,8 @@ class TurnsApp(App[None]):
     # -- follow mode -----------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_follow" and isinstance(self.screen, TurnDetailScreen):
+            return False  # follow shows new turns on the main screen (and frees the footer)
         if action in ("toggle_follow", "poll", "reload"):
             return self.opened is not None and self.main_screen is not None
         if action == "export":

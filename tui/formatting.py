@@ -24,8 +24,11 @@ ELLIPSIS = "…"
 
 # Bidi embedding/override/isolate controls and marks: they reorder what follows them.
 _BIDI = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
-# Other invisible format characters worth making visible.
-_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u2028\u2029\u00ad"
+# Other invisible format characters worth making visible. The variation selectors
+# (U+FE0E text, U+FE0F emoji presentation) are among them: Rich counts "⚠️" as two cells
+# where tmux and many terminals draw one, which pushes borders; shown as <U+FE0F> the
+# base character keeps one width everywhere and nothing stored is hidden.
+_INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u2028\u2029\u00ad\ufe0e\ufe0f"
 
 _UNSAFE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}\ud800-\udfff]")
 _UNSAFE_BLOCK = re.compile(f"[\x00-\x08\x0b-\x1f\x7f-\x9f{_BIDI}{_INVISIBLE}\ud800-\udfff]")

@@ -67,7 +67,8 @@ class ValueProvenance:
             else:
                 where += f"; metadata: {self.metadata.describe()}"
         if self.newer_rule_differs:
-            where += f"; pinocchio 61eeed77 would give {self.newer_rule_value or 'nothing'!r}"
+            newer = repr(self.newer_rule_value) if self.newer_rule_value else "nothing (empty)"
+            where += f"; pinocchio's newer rule (61eeed77) would give {newer}"
         return where
 
 

@@ -52,6 +52,11 @@ __all__ = ["MAX_BLOCKS", "SnapshotList", "TurnDetailScreen"]
 SnapshotKey = tuple[str, int]  # (phase, snapshot_created_at_ms)
 
 
+# Pairs of keys that share one footer entry, so the footer fits 80 columns.
+TURNS = Binding.Group("Turn")
+COPY = Binding.Group("Copy")
+
+
 class SnapshotList(OptionList):
     """The turn's snapshots in time order."""
 
@@ -171,6 +176,7 @@ class TurnDetailScreen(Screen[None]):
             "previous_turn",
             "Prev turn",
             key_display="[",
+            group=TURNS,
             id="detail.previous-turn",
             tooltip="Show the previous turn of the conversation",
         ),
@@ -179,13 +185,14 @@ class TurnDetailScreen(Screen[None]):
             "next_turn",
             "Next turn",
             key_display="]",
+            group=TURNS,
             id="detail.next-turn",
             tooltip="Show the next turn of the conversation",
         ),
         Binding(
             "x",
             "toggle_exact",
-            "Exact text",
+            "Exact",
             id="detail.toggle-exact",
             tooltip="Switch every block between rendered and exact (stored) text",
         ),
@@ -196,7 +203,8 @@ class TurnDetailScreen(Screen[None]):
             id="detail.toggle-raw",
             tooltip="Raw turn metadata and data, and every block's payload and metadata",
         ),
-        Binding("e", "expand", "Expand text", id="detail.expand"),
+        # Hidden from the footer (a cut block says "press e to expand"); listed in help.
+        Binding("e", "expand", "Expand text", show=False, id="detail.expand"),
         Binding(
             "d",
             "diff",
@@ -209,6 +217,7 @@ class TurnDetailScreen(Screen[None]):
             "c",
             "copy_id",
             "Copy id",
+            group=COPY,
             id="detail.copy-id",
             tooltip="Copy the id under the cursor (the block's in the blocks view, else the "
             "turn's); again for the inference id, then the conversation id",
@@ -218,6 +227,7 @@ class TurnDetailScreen(Screen[None]):
             "copy_text",
             "Copy text",
             key_display="C",
+            group=COPY,
             id="detail.copy-text",
             tooltip="Copy the exact stored text of the block at the top of the view",
         ),

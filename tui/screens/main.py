@@ -387,6 +387,10 @@ class MainScreen(Screen[None]):
         line = self.query_one("#switch-summary", Static)
         text = self.switch_summary_text()
         line.set_class(text is not None, "-visible")
+        if text is not None:  # one line, cut with … (the whole summary is in the detail's diff)
+            text.no_wrap = True
+            text.overflow = "ellipsis"
+            line.tooltip = text.plain
         line.update(text or Text(""))
 
     # -- going to a place (check, find, --conv/--turn) -------------------------------

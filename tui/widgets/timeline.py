@@ -106,14 +106,11 @@ class TimelineTable(FixedWidthTable):
         self.widths: dict[str, int] = {}  # column key: width, as last fitted
         self._fitted_for = 0  # the table width the columns were fitted to
         self.wrapped: Jump | None = None  # what the last move_to_switch did
-        self._style_cache: TimelineStyles | None = None
 
     def on_mount(self) -> None:
-        self.app.theme_changed_signal.subscribe(self, lambda _theme: self._theme_changed())
-
-    def _theme_changed(self) -> None:
-        self._style_cache = None
-        self._rebuild(self.current_turn_key())
+        self.app.theme_changed_signal.subscribe(
+            self, lambda _theme: self._rebuild(self.current_turn_key())
+        )
 
     def on_resize(self, event: Resize) -> None:
         if event.size.width != self._fitted_for:
@@ -209,17 +206,19 @@ class TimelineTable(FixedWidthTable):
         return super()._get_row_style(row_index, base_style)
 
     def _styles(self) -> TimelineStyles:
-        """The component styles, looked up once per theme (each row's paint uses them)."""
-        if self._style_cache is None:
-            self._style_cache = self._lookup_styles()
-        return self._style_cache
+        """The component styles (Textual caches each lookup until the styles change).
 
-    def _lookup_styles(self) -> TimelineStyles:
-        def get(name: str, fallback: str) -> Style:
-            return self.get_component_rich_style(name, default=Style.parse(fallback))
+        The switch style paints the whole row, background included; the others only
+        colour text, so they are partial: a full style would carry the table's unfocused
+        background into the cells of a focused table."""
+
+        def get(name: str, fallback: str, *, partial: bool = True) -> Style:
+            return self.get_component_rich_style(
+                name, partial=partial, default=Style.parse(fallback)
+            )
 
         return TimelineStyles(
-            switch=get("timeline--switch", "bold on dark_goldenrod"),
+            switch=get("timeline--switch", "bold on dark_goldenrod", partial=False),
             unknown=get("timeline--unknown", "dim italic"),
             missing=get("timeline--missing", "bold red"),
             absent=get("timeline--absent", "dim"),
