@@ -386,6 +386,12 @@ class MainScreen(Screen[None]):
             return
         line = self.query_one("#switch-summary", Static)
         text = self.switch_summary_text()
+        if line.has_class("-visible") != (text is not None):
+            # The line takes a row from the timeline: keep its cursor row in view.
+            timeline = self.timeline
+            self.call_after_refresh(
+                lambda: timeline.move_cursor(row=timeline.cursor_row, animate=False)
+            )
         line.set_class(text is not None, "-visible")
         if text is not None:  # one line, cut with … (the whole summary is in the detail's diff)
             text.no_wrap = True
