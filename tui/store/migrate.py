@@ -615,29 +615,35 @@ def _report(ctx: Context, applied: bool) -> MigrationReport:
     )
 
 
-def needed_steps(conn: sqlite3.Connection, info: SchemaInfo) -> list[Step]:
-    """The steps this file needs, judged read-only on the file as it is. After a step that
-    the overlay cannot stand in for, the rest depends on its writes and is not judged."""
-    if info.era in _NOTHING_TO_DO:
-        return []
+def inspect(
+    conn: sqlite3.Connection, info: SchemaInfo
+) -> tuple[list[Step], MigrationReport | None]:
+    """Judge the file read-only, once: (the steps it needs, the report of the file as it
+    is when it needs none). After a step the overlay cannot stand in for, the rest depends
+    on that step's writes and is not judged."""
+    if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
+        return [], MigrationReport(applied=False, steps=())
     ctx = Context(conn, info)
-    out: list[Step] = []
-    for step in STEPS:
-        if step.needed(ctx):
-            out.append(step)
-            if not step.in_memory:
-                break
-    return out
+    steps: list[Step] = []
+    if info.era != Era.GEPPETTO:
+        for step in STEPS:
+            if step.needed(ctx):
+                steps.append(step)
+                if not step.in_memory:
+                    break
+    if steps:
+        return steps, None
+    return steps, _report(ctx, applied=False)  # reuses the scan the steps' checks made
+
+
+def needed_steps(conn: sqlite3.Connection, info: SchemaInfo) -> list[Step]:
+    """The steps this file needs (see `inspect`)."""
+    return inspect(conn, info)[0]
 
 
 def probe(conn: sqlite3.Connection, info: SchemaInfo) -> MigrationReport | None:
     """Read-only: None when some step is needed, else the report of the file as it is."""
-    if info.era in (Era.EMPTY, Era.NOT_TURNS, Era.NOT_SQLITE):
-        return MigrationReport(applied=False, steps=())
-    ctx = Context(conn, info)
-    if info.era != Era.GEPPETTO and any(step.needed(ctx) for step in STEPS):
-        return None
-    return _report(ctx, applied=False)
+    return inspect(conn, info)[1]
 
 
 def check_before_writing(conn: sqlite3.Connection, info: SchemaInfo) -> None:

@@ -27,7 +27,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from tui.store import cleanup, gojson
+from tui.store import cleanup
 from tui.store.base import ConversationRecords, OpenCallbacks
 from tui.store.dsn import WHERE, Dsn
 from tui.store.errors import (
@@ -36,15 +36,18 @@ from tui.store.errors import (
     StoreError,
     UnreachableError,
 )
-from tui.store.migrate import REASON_MALFORMED, REASON_NO_KEY, backfill_values
 from tui.store.models import Era, MigrationReport, Notice, NoticeKind, Opened, OpenMode
-from tui.store.overlay import Overlay, TurnKey
-from tui.store.queries import IndexRow, summarize, timeline_plan, turn_record
+from tui.store.overlay import BackfillTally, Overlay, TurnKey, derive_turns, tally_report
+from tui.store.queries import (
+    IndexRow,
+    snapshot_from_rows,
+    summarize,
+    timeline_plan,
+    turn_records_from_rows,
+)
 from tui.store.reader import Reader
 from tui.store.records import (
-    Block,
     ConversationSummary,
-    PhaseSnapshot,
     SnapshotDetail,
     TimelineEntry,
     TurnRecord,
@@ -351,44 +354,26 @@ class MySqlStore:
         """What the overlay derives (counted like `tui.store.overlay.compute_overlay`)."""
         self._check_schema(cur)
         cur.execute(
-            "SELECT runtime_key, inference_id, turn_metadata_json FROM turns "
-            "WHERE runtime_key = '' OR inference_id = ''"
+            "SELECT conv_id, session_id, turn_id, runtime_key, inference_id, turn_metadata_json "
+            "FROM turns WHERE runtime_key = '' OR inference_id = ''"
         )
-        runtime = inference = changed = no_key = malformed = 0
-        for rk0, inf0, meta in cur.fetchall():
-            rk0, inf0 = _text(rk0), _text(inf0)
-            decoded = gojson.decode_metadata(meta)
-            if decoded is None:
-                malformed += 1
-                continue
-            rk1, inf1 = backfill_values(rk0, inf0, decoded)
-            no_key += not rk1.strip()
-            if (rk1, inf1) != (rk0, inf0):
-                changed += 1
-                runtime += rk0 == "" and rk1 != ""
-                inference += inf0 == "" and inf1 != ""
+        tally = BackfillTally()
+        changed = derive_turns(
+            (
+                ((_text(c), _text(s), _text(t)), _text(rk0), _text(inf0), meta)
+                for c, s, t, rk0, inf0, meta in cur.fetchall()
+            ),
+            tally,
+        )
         cur.execute(
             "SELECT COUNT(*) FROM turns WHERE runtime_key <> '' AND inference_id <> '' "
             "AND TRIM(runtime_key) = ''"
         )
-        no_key += _int(cur.fetchall()[0][0])
+        tally.no_key += _int(cur.fetchall()[0][0])
         steps = []
         if changed:
-            steps.append(f"backfill runtime_key/inference_id on {changed} turns (in memory)")
-        reasons = tuple(
-            (reason, n)
-            for reason, n in ((REASON_NO_KEY, no_key), (REASON_MALFORMED, malformed))
-            if n
-        )
-        return MigrationReport(
-            applied=False,
-            steps=tuple(steps),
-            backfilled_runtime_key=runtime,
-            backfilled_inference_id=inference,
-            unknown_runtime_turns=no_key + malformed,
-            malformed_metadata_rows=malformed,
-            unknown_runtime_reasons=reasons,
-        )
+            steps.append(f"backfill runtime_key/inference_id on {len(changed)} turns (in memory)")
+        return tally_report(tally, steps)
 
     def _open_timeline(self) -> Reader | None:
         if not self.timeline_db:
@@ -463,17 +448,8 @@ class MySqlStore:
 
     def _overlay(self, rows: list[tuple[TurnKey, str, str, Any]]) -> Overlay:
         """The overlay of these rows: (key, runtime_key, inference_id, metadata or None)."""
-        derived: dict[TurnKey, tuple[str, str]] = {}
-        for key, rk, inf, meta in rows:
-            if (rk != "" and inf != "") or meta is None:
-                continue
-            decoded = gojson.decode_metadata(meta)
-            if decoded is None:
-                continue
-            values = backfill_values(rk, inf, decoded)
-            if values != (rk, inf):
-                derived[key] = values
-        return Overlay(turns=derived, repair_now_ms=self._repair_ms)
+        known = ((key, rk, inf, meta) for key, rk, inf, meta in rows if meta is not None)
+        return Overlay(turns=derive_turns(known, BackfillTally()), repair_now_ms=self._repair_ms)
 
     # -- reads ---------------------------------------------------------------------------
 
@@ -555,37 +531,13 @@ class MySqlStore:
     def _records(
         self, conv_id: str, turn_rows: list[tuple[Any, ...]], snap_rows: list[tuple[Any, ...]]
     ) -> tuple[TurnRecord, ...]:
-        snaps: dict[tuple[str, str], list[PhaseSnapshot]] = {}
-        for sess, turn, phase, created, count in snap_rows:
-            snaps.setdefault((_text(sess), _text(turn)), []).append(
-                PhaseSnapshot(_text(phase), _int(created), _int(count))
-            )
-        decoded = [
-            ((conv_id, _text(s), _text(t)), _text(rk), _text(inf), _int(cr), _int(up), meta)
-            for s, t, rk, inf, cr, up, meta in turn_rows
-        ]
-        overlay = self._overlay([(key, rk, inf, meta) for key, rk, inf, _, _, meta in decoded])
-        records: list[TurnRecord] = []
-        for key, rk, inf, created, updated, meta in decoded:
-            rk2, inf2, updated2, derived = overlay.turn_values(key, rk, inf, created, updated)
-            ordered = sorted(
-                snaps.get((key[1], key[2]), []), key=lambda p: (p.snapshot_created_at_ms, p.phase)
-            )
-            records.append(
-                turn_record(
-                    conv_id,
-                    key[1],
-                    key[2],
-                    rk2,
-                    inf2,
-                    created,
-                    updated2,
-                    _text(meta) if meta is not None else "{}",
-                    tuple(ordered),
-                    derived,
-                )
-            )
-        return tuple(records)
+        overlay = self._overlay(
+            [
+                ((conv_id, _text(sess), _text(turn)), _text(rk), _text(inf), meta)
+                for sess, turn, rk, inf, _, _, meta in turn_rows
+            ]
+        )
+        return tuple(turn_records_from_rows(conv_id, turn_rows, snap_rows, overlay, text=_text))
 
     async def conversation(self, conv_id: str) -> ConversationRecords:
         self._ready()
@@ -622,20 +574,8 @@ class MySqlStore:
             return blocks, list(cur.fetchall())
 
         block_rows, turn_rows = await self._read(work)
-        meta, data = turn_rows[0] if turn_rows else ("{}", "{}")
-        return SnapshotDetail(
-            conv_id,
-            session_id,
-            turn_id,
-            phase,
-            created_at_ms,
-            tuple(
-                Block(_int(o), _text(bid), _text(k), _text(r), _text(p), _text(bm), _text(h))
-                for o, bid, k, r, p, bm, h in block_rows
-            ),
-            _text(meta) or "{}",
-            _text(data) or "{}",
-            None,
+        return snapshot_from_rows(
+            conv_id, session_id, turn_id, phase, created_at_ms, block_rows, turn_rows, text=_text
         )
 
     # -- investigation reads (check, find) -----------------------------------------------

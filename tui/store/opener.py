@@ -493,8 +493,8 @@ def inspect_read_only(path: str, timeout: float) -> Inspection | None:
         conn = connect(path, "ro", timeout, lenient=True)
         try:
             info = _detect(conn, path, read_only=True, timeout=timeout)
-            steps = tuple(migration.needed_steps(conn, info))
-            report = None if steps else migration.probe(conn, info)
+            needed, report = migration.inspect(conn, info)
+            steps = tuple(needed)
             future = schema.future_schema(conn, info)
             return Inspection(info, steps, report, future)
         finally:
@@ -572,174 +572,160 @@ def open_store_files(
     now_ms: int | None = None,
 ) -> OpenResult:
     """`open_database` with the overlay the reads must apply (the store uses this)."""
-    cleanup.guard(path, fresh=True)
-    if timeline_db:
-        cleanup.guard(timeline_db, fresh=True)
-    try:
-        return _open(
-            path,
-            read_only=read_only,
-            timeline_db=timeline_db,
-            on_progress=on_progress,
-            on_step=on_step,
-            on_notice=on_notice,
-            timeout=timeout,
-            now_ms=int(time.time() * 1000) if now_ms is None else now_ms,
-        )
-    finally:  # every connection of the open is closed: drop what they left beside
-        cleanup.restore_idle(path)
-        if timeline_db:
-            cleanup.restore_idle(timeline_db)
+    now_ms = int(time.time() * 1000) if now_ms is None else now_ms
+    with _cleaned_up(path, timeline_db):
+        notices: list[Notice] = []
 
+        def notice(n: Notice) -> None:
+            notices.append(n)
+            if on_notice is not None:
+                on_notice(n)
 
-def _open(
-    path: str,
-    *,
-    read_only: bool,
-    timeline_db: str | None,
-    on_progress: ProgressFn | None,
-    on_step: StepFn | None,
-    on_notice: NoticeFn | None,
-    timeout: float,
-    now_ms: int,
-) -> OpenResult:
-    notices: list[Notice] = []
-
-    def notice(n: Notice) -> None:
-        notices.append(n)
-        if on_notice is not None:
-            on_notice(n)
-
-    def result(
-        mode: OpenMode,
-        read_path: str,
-        before: Era,
-        after: Era,
-        report: MigrationReport,
-        timeline: str | None,
-        overlay: Overlay = NO_OVERLAY,
-        waited: float = 0.0,
-    ) -> OpenResult:
-        opened = Opened(
-            path=path,
-            read_path=read_path,
-            mode=mode,
-            schema_before=before,
-            schema_after=after,
-            report=report,
-            notices=tuple(notices),
-            timeline_path=timeline,
-            read_only=read_only,
-            lock_wait_s=waited,
-            timeout_s=timeout,
-        )
-        return OpenResult(opened, overlay)
-
-    size = check_path(path)
-    empty_info = SchemaInfo(Era.EMPTY, frozenset())
-    if size == 0:
-        notice(Notice(NoticeKind.EMPTY, "empty database (0 bytes): no conversations"))
-        nothing = MigrationReport(applied=False, steps=())
-        timeline = _timeline_path(timeline_db, path, empty_info, timeout)
-        return result(OpenMode.NONE, path, Era.EMPTY, Era.EMPTY, nothing, timeline)
-    if not read_only and not writable(path):
-        notice(
-            Notice(
-                NoticeKind.READ_ONLY_FORCED,
-                "the file or its folder is not writable: opened read-only",
+        def result(
+            mode: OpenMode,
+            read_path: str,
+            before: Era,
+            after: Era,
+            report: MigrationReport,
+            timeline: str | None,
+            overlay: Overlay = NO_OVERLAY,
+            waited: float = 0.0,
+        ) -> OpenResult:
+            opened = Opened(
+                path=path,
+                read_path=read_path,
+                mode=mode,
+                schema_before=before,
+                schema_after=after,
+                report=report,
+                notices=tuple(notices),
+                timeline_path=timeline,
+                read_only=read_only,
+                lock_wait_s=waited,
+                timeout_s=timeout,
             )
-        )
-        read_only = True
-    inspection = inspect_read_only(path, timeout)
-    if inspection is not None:
-        info = inspection.info
-        if info.era == Era.EMPTY:
-            notice(Notice(NoticeKind.EMPTY, "empty database (no tables): no conversations"))
-        if inspection.future:
+            return OpenResult(opened, overlay)
+
+        size = check_path(path)
+        empty_info = SchemaInfo(Era.EMPTY, frozenset())
+        if size == 0:
+            notice(Notice(NoticeKind.EMPTY, "empty database (0 bytes): no conversations"))
+            nothing = MigrationReport(applied=False, steps=())
+            timeline = _timeline_path(timeline_db, path, empty_info, timeout)
+            return result(OpenMode.NONE, path, Era.EMPTY, Era.EMPTY, nothing, timeline)
+        if not read_only and not writable(path):
             notice(
                 Notice(
-                    NoticeKind.FUTURE_SCHEMA,
-                    "kept and ignored (from a newer writer?): " + ", ".join(inspection.future),
+                    NoticeKind.READ_ONLY_FORCED,
+                    "the file or its folder is not writable: opened read-only",
                 )
             )
-    if inspection is not None and not inspection.steps:
-        assert inspection.report is not None
-        overlay, derived = _overlay_for(
-            path, inspection, turns=False, timeout=timeout, now_ms=now_ms
-        )
-        if overlay.active:
+            read_only = True
+        inspection = inspect_read_only(path, timeout)
+        if inspection is not None:
+            info = inspection.info
+            if info.era == Era.EMPTY:
+                notice(Notice(NoticeKind.EMPTY, "empty database (no tables): no conversations"))
+            if inspection.future:
+                notice(
+                    Notice(
+                        NoticeKind.FUTURE_SCHEMA,
+                        "kept and ignored (from a newer writer?): " + ", ".join(inspection.future),
+                    )
+                )
+        if inspection is not None and not inspection.steps:
+            assert inspection.report is not None
+            overlay, derived = _overlay_for(
+                path, inspection, turns=False, timeout=timeout, now_ms=now_ms
+            )
+            if overlay.active:
+                notice(
+                    Notice(
+                        NoticeKind.OVERLAY,
+                        "geppetto_turns belongs to geppetto's JS provider and is never written: "
+                        "its empty runtime keys and inference ids are derived in memory",
+                    )
+                )
+            timeline = _timeline_path(timeline_db, path, inspection.info, timeout)
+            era = inspection.info.era
+            mode = OpenMode.OVERLAY if overlay.active else OpenMode.NONE
+            return result(mode, path, era, era, derived or inspection.report, timeline, overlay)
+        if inspection is not None and read_only and inspection.in_memory:
+            overlay, derived = _overlay_for(
+                path, inspection, turns=True, timeout=timeout, now_ms=now_ms
+            )
+            assert derived is not None
             notice(
                 Notice(
                     NoticeKind.OVERLAY,
-                    "geppetto_turns belongs to geppetto's JS provider and is never written: "
-                    "its empty runtime keys and inference ids are derived in memory",
+                    "read-only: the GP-26 backfill is derived in memory; nothing is written",
                 )
             )
-        timeline = _timeline_path(timeline_db, path, inspection.info, timeout)
-        era = inspection.info.era
-        mode = OpenMode.OVERLAY if overlay.active else OpenMode.NONE
-        return result(mode, path, era, era, derived or inspection.report, timeline, overlay)
-    if inspection is not None and read_only and inspection.in_memory:
-        overlay, derived = _overlay_for(
-            path, inspection, turns=True, timeout=timeout, now_ms=now_ms
-        )
-        assert derived is not None
-        notice(
-            Notice(
-                NoticeKind.OVERLAY,
-                "read-only: the GP-26 backfill is derived in memory; nothing is written",
-            )
-        )
-        timeline = _timeline_path(timeline_db, path, inspection.info, timeout)
-        era = inspection.info.era
-        return result(OpenMode.OVERLAY, path, era, Era.GP26, derived, timeline, overlay)
-    if read_only:
-        if inspection is None:
-            notice(
-                Notice(
-                    NoticeKind.RAW_COPY,
-                    "cannot be read in place without writing beside it (a crashed writer's "
-                    "journal to roll back, or WAL files the folder cannot hold): "
-                    "reading a private copy",
+            timeline = _timeline_path(timeline_db, path, inspection.info, timeout)
+            era = inspection.info.era
+            return result(OpenMode.OVERLAY, path, era, Era.GP26, derived, timeline, overlay)
+        if read_only:
+            if inspection is None:
+                notice(
+                    Notice(
+                        NoticeKind.RAW_COPY,
+                        "cannot be read in place without writing beside it (a crashed writer's "
+                        "journal to roll back, or WAL files the folder cannot hold): "
+                        "reading a private copy",
+                    )
                 )
-            )
-        else:
-            notice(
-                Notice(
-                    NoticeKind.PRIVATE_COPY,
-                    "read-only: legacy snapshots are normalised in a private copy "
-                    "(removed on exit); the file is never written",
+            else:
+                notice(
+                    Notice(
+                        NoticeKind.PRIVATE_COPY,
+                        "read-only: legacy snapshots are normalised in a private copy "
+                        "(removed on exit); the file is never written",
+                    )
                 )
+            copy = make_private_copy(path, raw=inspection is None)
+            cleanup.restore_idle(path)  # the copy is taken: drop what reading it left
+            done = _migrate_file(
+                copy,
+                commit=True,
+                notice=notice,
+                on_progress=on_progress,
+                on_step=on_step,
+                timeout=timeout,
+                name=path,
             )
-        copy = make_private_copy(path, raw=inspection is None)
-        cleanup.restore_idle(path)  # the copy is taken: drop what reading it left
+            timeline = _timeline_path(timeline_db, copy, done.after, timeout)
+            return result(
+                OpenMode.COPY, copy, done.before.era, done.after.era, done.report, timeline
+            )
         done = _migrate_file(
-            copy,
+            path,
             commit=True,
             notice=notice,
             on_progress=on_progress,
             on_step=on_step,
             timeout=timeout,
-            name=path,
         )
-        timeline = _timeline_path(timeline_db, copy, done.after, timeout)
+        timeline = _timeline_path(timeline_db, path, done.after, timeout)
+        mode = OpenMode.IN_PLACE if done.report.applied else OpenMode.NONE
+        after = done.after.era
         return result(
-            OpenMode.COPY, copy, done.before.era, done.after.era, done.report, timeline
+            mode, path, done.before.era, after, done.report, timeline, waited=done.lock_wait_s
         )
-    done = _migrate_file(
-        path,
-        commit=True,
-        notice=notice,
-        on_progress=on_progress,
-        on_step=on_step,
-        timeout=timeout,
-    )
-    timeline = _timeline_path(timeline_db, path, done.after, timeout)
-    mode = OpenMode.IN_PLACE if done.report.applied else OpenMode.NONE
-    after = done.after.era
-    return result(
-        mode, path, done.before.era, after, done.report, timeline, waited=done.lock_wait_s
-    )
+
+
+@contextlib.contextmanager
+def _cleaned_up(path: str, timeline_db: str | None) -> Iterator[None]:
+    """Note the side files of the database (and timeline store) now; when the open's own
+    connections are all closed, on success or failure, drop what they left beside."""
+    cleanup.guard(path, fresh=True)
+    if timeline_db:
+        cleanup.guard(timeline_db, fresh=True)
+    try:
+        yield
+    finally:
+        cleanup.restore_idle(path)
+        if timeline_db:
+            cleanup.restore_idle(timeline_db)
 
 
 def plan_migration(path: str, timeout: float = BUSY_TIMEOUT_S) -> tuple[Era, MigrationReport]:

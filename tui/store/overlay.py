@@ -9,7 +9,7 @@ as they are read. Same answers as an in-place migration; zero bytes written.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,7 +78,9 @@ NO_OVERLAY = Overlay()
 
 
 @dataclass
-class _Tally:
+class BackfillTally:
+    """Counts of one in-memory backfill (what the migration's report would say)."""
+
     runtime: int = 0
     inference: int = 0
     no_key: int = 0
@@ -90,19 +92,16 @@ def _column(cols: frozenset[str], name: str, fallback: str) -> str:
     return name if name in cols else fallback
 
 
-def _turn_overlay(conn: sqlite3.Connection, tally: _Tally) -> dict[TurnKey, tuple[str, str]]:
-    cols = schema.table_columns(conn, "turns")
-    rk = _column(cols, "runtime_key", "''")
-    inf = _column(cols, "inference_id", "''")
-    meta = _column(cols, "turn_metadata_json", "'{}'")
+def derive_turns(
+    rows: Iterable[tuple[TurnKey, str, str, str | bytes | None]], tally: BackfillTally
+) -> dict[TurnKey, tuple[str, str]]:
+    """Go's backfill of the rows it selects (an exactly empty runtime_key or inference_id):
+    the new values of the rows it would change, by key. Counts into `tally`."""
     out: dict[TurnKey, tuple[str, str]] = {}
-    rows = conn.execute(
-        f"SELECT conv_id, session_id, turn_id, {rk}, {inf}, {meta} FROM turns "
-        f"WHERE {rk} = '' OR {inf} = ''"
-    ).fetchall()
-    for conv, sess, turn, rk0, inf0, meta_json in rows:
-        rk0, inf0 = _text(rk0), _text(inf0)
-        decoded = gojson.decode_metadata(_text(meta_json) if meta_json is not None else None)
+    for key, rk0, inf0, meta_json in rows:
+        if rk0 != "" and inf0 != "":
+            continue  # not selected by the Go backfill
+        decoded = gojson.decode_metadata(meta_json)
         if decoded is None:
             tally.malformed += 1
             continue
@@ -110,9 +109,47 @@ def _turn_overlay(conn: sqlite3.Connection, tally: _Tally) -> dict[TurnKey, tupl
         if not rk1.strip():
             tally.no_key += 1
         if rk1 != rk0 or inf1 != inf0:
-            out[(_text(conv), _text(sess), _text(turn))] = (rk1, inf1)
+            out[key] = (rk1, inf1)
             tally.runtime += rk0 == "" and rk1 != ""
             tally.inference += inf0 == "" and inf1 != ""
+    return out
+
+
+def tally_report(tally: BackfillTally, steps: Sequence[str]) -> MigrationReport:
+    """The report of an in-memory backfill: nothing applied, what it derived and why
+    turns stay unknown."""
+    reasons = tuple(
+        (reason, n)
+        for reason, n in ((REASON_NO_KEY, tally.no_key), (REASON_MALFORMED, tally.malformed))
+        if n
+    )
+    return MigrationReport(
+        applied=False,
+        steps=tuple(steps),
+        backfilled_runtime_key=tally.runtime,
+        backfilled_inference_id=tally.inference,
+        unknown_runtime_turns=tally.no_key + tally.malformed,
+        malformed_metadata_rows=tally.malformed,
+        unknown_runtime_reasons=reasons,
+    )
+
+
+def _turn_overlay(conn: sqlite3.Connection, tally: BackfillTally) -> dict[TurnKey, tuple[str, str]]:
+    cols = schema.table_columns(conn, "turns")
+    rk = _column(cols, "runtime_key", "''")
+    inf = _column(cols, "inference_id", "''")
+    meta = _column(cols, "turn_metadata_json", "'{}'")
+    rows = conn.execute(
+        f"SELECT conv_id, session_id, turn_id, {rk}, {inf}, {meta} FROM turns "
+        f"WHERE {rk} = '' OR {inf} = ''"
+    ).fetchall()
+    out = derive_turns(
+        (
+            ((_text(conv), _text(sess), _text(turn)), _text(rk0), _text(inf0), meta_json)
+            for conv, sess, turn, rk0, inf0, meta_json in rows
+        ),
+        tally,
+    )
     blank = conn.execute(
         f"SELECT COUNT(*) FROM turns WHERE {rk} <> '' AND {inf} <> '' AND TRIM({rk}) = ''"
     ).fetchone()[0]
@@ -139,7 +176,9 @@ def geppetto_metadata(payload: str) -> dict[str, Any] | None:
         return None
 
 
-def _geppetto_overlay(conn: sqlite3.Connection, tally: _Tally) -> dict[RowKey, tuple[str, str]]:
+def _geppetto_overlay(
+    conn: sqlite3.Connection, tally: BackfillTally
+) -> dict[RowKey, tuple[str, str]]:
     out: dict[RowKey, tuple[str, str]] = {}
     rows = conn.execute(
         "SELECT conv_id, session_id, turn_id, phase, runtime_key, inference_id, payload "
@@ -168,7 +207,7 @@ def compute_overlay(
     conn: sqlite3.Connection, *, turns: bool, geppetto: bool, now_ms: int
 ) -> tuple[Overlay, MigrationReport]:
     """Derive the backfill of `turns` and/or `geppetto_turns` in memory (reads only)."""
-    tally = _Tally()
+    tally = BackfillTally()
     turn_values = _turn_overlay(conn, tally) if turns else {}
     gep_values = _geppetto_overlay(conn, tally) if geppetto else {}
     steps: list[str] = []
@@ -181,19 +220,5 @@ def compute_overlay(
             f"backfill runtime_key/inference_id on {len(gep_values)} geppetto_turns rows "
             "(in memory)"
         )
-    reasons = tuple(
-        (reason, n)
-        for reason, n in ((REASON_NO_KEY, tally.no_key), (REASON_MALFORMED, tally.malformed))
-        if n
-    )
     overlay = Overlay(turn_values, gep_values, now_ms if turns and tally.repaired else None)
-    report = MigrationReport(
-        applied=False,
-        steps=tuple(steps),
-        backfilled_runtime_key=tally.runtime,
-        backfilled_inference_id=tally.inference,
-        unknown_runtime_turns=tally.no_key + tally.malformed,
-        malformed_metadata_rows=tally.malformed,
-        unknown_runtime_reasons=reasons,
-    )
-    return overlay, report
+    return overlay, tally_report(tally, steps)

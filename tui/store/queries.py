@@ -9,7 +9,7 @@ read as the migration would add them) and apply the read-only overlay to every r
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
@@ -384,20 +384,34 @@ def turns_plan(conv_id: str, overlay: Overlay = NO_OVERLAY) -> Plan[list[TurnRec
         "GROUP BY session_id, turn_id, phase, snapshot_created_at_ms",
         (conv_id,),
     )
+    return turn_records_from_rows(conv_id, turn_rows, snap_rows, overlay)
+
+
+def turn_records_from_rows(
+    conv_id: str,
+    turn_rows: Rows,
+    snap_rows: Rows,
+    overlay: Overlay = NO_OVERLAY,
+    *,
+    text: Callable[[Any], str] = _text,
+) -> list[TurnRecord]:
+    """Turn records of one conversation from its `turns` rows (session, turn, runtime_key,
+    inference_id, created, updated, metadata) and snapshot rows (session, turn, phase,
+    time, block count), overlaid; `text` decodes ids (the MySQL store's keep raw bytes)."""
     snaps_by_turn: dict[tuple[str, str], list[PhaseSnapshot]] = {}
     for sess, turn, phase, created, count in snap_rows:
-        snaps_by_turn.setdefault((_text(sess), _text(turn)), []).append(
-            PhaseSnapshot(_text(phase), _int(created), _int(count))
+        snaps_by_turn.setdefault((text(sess), text(turn)), []).append(
+            PhaseSnapshot(text(phase), _int(created), _int(count))
         )
     records: list[TurnRecord] = []
     for sess, turn, rk, inf, created, updated, meta in turn_rows:
-        sess, turn = _text(sess), _text(turn)
+        sess, turn = text(sess), text(turn)
         ordered_snaps = sorted(
             snaps_by_turn.get((sess, turn), []),
             key=lambda p: (p.snapshot_created_at_ms, p.phase),
         )
         rk2, inf2, updated2, derived = overlay.turn_values(
-            (conv_id, sess, turn), _text(rk), _text(inf), _int(created), _int(updated)
+            (conv_id, sess, turn), text(rk), text(inf), _int(created), _int(updated)
         )
         records.append(
             turn_record(
@@ -408,7 +422,7 @@ def turns_plan(conv_id: str, overlay: Overlay = NO_OVERLAY) -> Plan[list[TurnRec
                 inf2,
                 _int(created),
                 updated2,
-                _text(meta) if meta is not None else "{}",
+                text(meta) if meta is not None else "{}",
                 tuple(ordered_snaps),
                 derived,
             )
@@ -478,6 +492,24 @@ def snapshot_plan(
         "FROM turns WHERE conv_id = ? AND session_id = ? AND turn_id = ?",
         (conv_id, session_id, turn_id),
     )
+    return snapshot_from_rows(
+        conv_id, session_id, turn_id, phase, created_at_ms, block_rows, turn_rows
+    )
+
+
+def snapshot_from_rows(
+    conv_id: str,
+    session_id: str,
+    turn_id: str,
+    phase: str,
+    created_at_ms: int,
+    block_rows: Rows,
+    turn_rows: Rows,
+    *,
+    text: Callable[[Any], str] = _text,
+) -> SnapshotDetail:
+    """A snapshot from its block rows (ordinal, block_id, kind, role, payload, metadata,
+    content_hash) and its turn's (metadata, data) row."""
     meta, data = turn_rows[0] if turn_rows else ("{}", "{}")
     return SnapshotDetail(
         conv_id,
@@ -486,11 +518,11 @@ def snapshot_plan(
         phase,
         created_at_ms,
         tuple(
-            Block(_int(o), _text(bid), _text(k), _text(r), _text(p), _text(bm), _text(h))
+            Block(_int(o), text(bid), text(k), text(r), text(p), text(bm), text(h))
             for o, bid, k, r, p, bm, h in block_rows
         ),
-        _text(meta) or "{}",
-        _text(data) or "{}",
+        text(meta) or "{}",
+        text(data) or "{}",
         None,
     )
 
