@@ -15,7 +15,7 @@ from typing import Any
 
 from tui.store.overlay import Overlay
 from tui.store.payload import PayloadError, parse_turn_yaml
-from tui.store.queries import MAIN, Plan, source_plan
+from tui.store.queries import MAIN, Plan, as_int, source_plan
 
 # Fields an id look-up matches, in the order matches are listed.
 ID_FIELDS: tuple[str, ...] = ("conv_id", "session_id", "turn_id", "inference_id", "runtime_key")
@@ -27,13 +27,6 @@ def _text(value: Any) -> str:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     return value if isinstance(value, str) else ("" if value is None else str(value))
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def like_escape(text: str) -> str:
@@ -111,11 +104,11 @@ def anomaly_facts_plan() -> Plan[AnomalyFacts]:
     )
     return AnomalyFacts(
         tuple(
-            OrphanSnapshot(_text(c), _text(s), _text(t), _text(p), _int(ms), _int(n))
+            OrphanSnapshot(_text(c), _text(s), _text(t), _text(p), as_int(ms), as_int(n))
             for c, s, t, p, ms, n in orphans
         ),
         tuple(
-            EarlySnapshot(_text(c), _text(s), _text(t), _text(p), _int(ms), _int(tc))
+            EarlySnapshot(_text(c), _text(s), _text(t), _text(p), as_int(ms), as_int(tc))
             for c, s, t, p, ms, tc in early
         ),
     )
@@ -192,11 +185,11 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         for conv, sess, turn, phase, ms, rk, inf in rows:
             key = (_text(conv), _text(sess), _text(turn))
             r, i, _ = overlay.geppetto_values((*key, _text(phase)), _text(rk), _text(inf))
-            entry = turns.setdefault(key, ["", "", _int(ms)])
+            entry = turns.setdefault(key, ["", "", as_int(ms)])
             entry[0] = r or entry[0]
             entry[1] = i or entry[1]
-            entry[2] = min(entry[2], _int(ms))
-            snaps.setdefault(key, []).append((_text(phase), _int(ms)))
+            entry[2] = min(entry[2], as_int(ms))
+            snaps.setdefault(key, []).append((_text(phase), as_int(ms)))
         out = []
         for key, (rk, inf, created) in turns.items():
             row = TurnIds(*key, rk, inf, created, *_jump_target(snaps[key]))
@@ -222,7 +215,7 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         derived = overlay.turns.get(key)
         if derived is not None:
             rk, inf = derived
-        row = TurnIds(*key, _text(rk), _text(inf), _int(created))
+        row = TurnIds(*key, _text(rk), _text(inf), as_int(created))
         if _matches_any(row, needle):
             found[key] = row
     extra = [
@@ -242,7 +235,7 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         for conv, sess, turn, created in more:
             key = (_text(conv), _text(sess), _text(turn))
             rk, inf = overlay.turns[key]
-            found[key] = TurnIds(*key, rk, inf, _int(created))
+            found[key] = TurnIds(*key, rk, inf, as_int(created))
     ordered = sorted(found.values(), key=lambda r: (r.conv_id, r.turn_created_at_ms, r.turn_id))
     if limit is not None:
         ordered = ordered[:limit]
@@ -261,7 +254,7 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         )
         for conv, sess, turn, phase, ms in snap_rows:
             targets.setdefault((_text(conv), _text(sess), _text(turn)), []).append(
-                (_text(phase), _int(ms))
+                (_text(phase), as_int(ms))
             )
     return [
         TurnIds(
@@ -362,8 +355,8 @@ def find_text_plan(query: str) -> Plan[list[TextHit]]:
                     _text(sess),
                     _text(turn),
                     _text(phase),
-                    _int(ms),
-                    _int(ordinal),
+                    as_int(ms),
+                    as_int(ordinal),
                     _text(bid),
                     kind,
                     payload,
@@ -399,7 +392,7 @@ def _geppetto_hits(rows: list[tuple[Any, ...]]) -> list[TextHit]:
                     _text(sess),
                     _text(turn),
                     _text(phase),
-                    _int(ms),
+                    as_int(ms),
                     ordinal,
                     bid,
                     block.kind,

@@ -40,6 +40,7 @@ from tui.store.models import Era, MigrationReport, Notice, NoticeKind, Opened, O
 from tui.store.overlay import BackfillTally, Overlay, TurnKey, derive_turns, tally_report
 from tui.store.queries import (
     IndexRow,
+    as_int,
     snapshot_from_rows,
     summarize,
     timeline_plan,
@@ -97,13 +98,6 @@ def _text(value: Any) -> str:
 def _bytes(text: str) -> bytes:
     """An id for a query parameter: the bytes it was read from."""
     return text.encode("utf-8", "surrogateescape")
-
-
-def _int(value: Any) -> int:
-    try:
-        return int(value or 0)
-    except (TypeError, ValueError):
-        return 0
 
 
 def _code(exc: BaseException) -> int:
@@ -369,7 +363,7 @@ class MySqlStore:
             "SELECT COUNT(*) FROM turns WHERE runtime_key <> '' AND inference_id <> '' "
             "AND TRIM(runtime_key) = ''"
         )
-        tally.no_key += _int(cur.fetchall()[0][0])
+        tally.no_key += as_int(cur.fetchall()[0][0])
         steps = []
         if changed:
             steps.append(f"backfill runtime_key/inference_id on {len(changed)} turns (in memory)")
@@ -490,7 +484,7 @@ class MySqlStore:
         timeline: dict[str, TimelineEntry],
     ) -> list[ConversationSummary]:
         decoded = [
-            ((_text(c), _text(s), _text(t)), _text(rk), _text(inf), _int(cr), _int(up), meta)
+            ((_text(c), _text(s), _text(t)), _text(rk), _text(inf), as_int(cr), as_int(up), meta)
             for c, s, t, rk, inf, cr, up, meta in index
         ]
         overlay = self._overlay([(key, rk, inf, meta) for key, rk, inf, _, _, meta in decoded])
@@ -498,7 +492,7 @@ class MySqlStore:
         for key, rk, inf, created, updated, _ in decoded:
             rk2, inf2, updated2, _ = overlay.turn_values(key, rk, inf, created, updated)
             rows.append((*key, rk2, created, updated2, inf2))
-        activity = {_text(c): _int(ms) for c, ms in activity_rows}
+        activity = {_text(c): as_int(ms) for c, ms in activity_rows}
         return summarize(rows, timeline, activity)
 
     async def conversations(self) -> list[ConversationSummary]:
@@ -613,14 +607,14 @@ class MySqlStore:
         orphan_rows, early_rows = await self._read(work)
         orphans = sorted(
             (
-                OrphanSnapshot(_text(c), _text(s), _text(t), _text(p), _int(ms), _int(n))
+                OrphanSnapshot(_text(c), _text(s), _text(t), _text(p), as_int(ms), as_int(n))
                 for c, s, t, p, ms, n in orphan_rows
             ),
             key=lambda o: (o.conv_id, o.session_id, o.turn_id, o.snapshot_created_at_ms, o.phase),
         )
         early = sorted(
             (
-                EarlySnapshot(_text(c), _text(s), _text(t), _text(p), _int(ms), _int(tc))
+                EarlySnapshot(_text(c), _text(s), _text(t), _text(p), as_int(ms), as_int(tc))
                 for c, s, t, p, ms, tc in early_rows
             ),
             key=lambda e: (e.conv_id, e.session_id, e.turn_id, e.snapshot_created_at_ms, e.phase),
@@ -652,7 +646,7 @@ class MySqlStore:
             return []
         index, _ = await self._read(self._index_rows)
         decoded = [
-            ((_text(c), _text(s), _text(t)), _text(rk), _text(inf), _int(cr), meta)
+            ((_text(c), _text(s), _text(t)), _text(rk), _text(inf), as_int(cr), meta)
             for c, s, t, rk, inf, cr, _, meta in index
         ]
         overlay = self._overlay([(key, rk, inf, meta) for key, rk, inf, _, meta in decoded])
@@ -669,7 +663,9 @@ class MySqlStore:
         snap_rows = await self._read(lambda cur: self._snapshots_of(cur, keys)) if keys else []
         targets: dict[TurnKey, list[tuple[str, int]]] = {}
         for c, s, t, phase, ms in snap_rows:
-            targets.setdefault((_text(c), _text(s), _text(t)), []).append((_text(phase), _int(ms)))
+            targets.setdefault((_text(c), _text(s), _text(t)), []).append(
+                (_text(phase), as_int(ms))
+            )
         return [
             TurnIds(
                 r.conv_id,
@@ -719,7 +715,7 @@ class MySqlStore:
         first: dict[tuple[str, str, str], TextHit] = {}
         for bid, h, conv, sess, turn, phase, ms, ordinal in member_rows:
             key = (_text(bid), _text(h), _text(conv))
-            if key in first and first[key].snapshot_created_at_ms <= _int(ms):
+            if key in first and first[key].snapshot_created_at_ms <= as_int(ms):
                 continue
             kind, payload = info[(key[0], key[1])]
             first[key] = TextHit(
@@ -727,8 +723,8 @@ class MySqlStore:
                 _text(sess),
                 _text(turn),
                 _text(phase),
-                _int(ms),
-                _int(ordinal),
+                as_int(ms),
+                as_int(ordinal),
                 key[0],
                 kind,
                 payload,
@@ -744,7 +740,7 @@ class MySqlStore:
         def work(cur: Any) -> tuple[int, int]:
             cur.execute("SELECT COALESCE(MAX(updated_at_ms), 0), COUNT(*) FROM turns")
             row = cur.fetchall()[0]
-            return _int(row[0]), _int(row[1])
+            return as_int(row[0]), as_int(row[1])
 
         return await self._read(work)
 

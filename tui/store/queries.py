@@ -84,7 +84,8 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else str(value))
 
 
-def _int(value: Any) -> int:
+def as_int(value: Any) -> int:
+    """An INTEGER column as read (NULL, text or junk read as 0)."""
     try:
         return int(value or 0)
     except (TypeError, ValueError):
@@ -108,7 +109,7 @@ def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, Tim
         marks = ",".join("?" * len(conv_ids))
         rows = yield (TIMELINE, f"{select} WHERE conv_id IN ({marks})", conv_ids)
     return {
-        _text(c): TimelineEntry(_text(c), _text(rk), _text(s), _int(la), _text(st), _text(le))
+        _text(c): TimelineEntry(_text(c), _text(rk), _text(s), as_int(la), _text(st), _text(le))
         for c, rk, s, la, st, le in rows
     }
 
@@ -210,7 +211,7 @@ def activity_plan(source: Source) -> Plan[dict[str, int]]:
             FROM latest l""",
         (),
     )
-    return {_text(c): _int(ms) for c, ms in rows}
+    return {_text(c): as_int(ms) for c, ms in rows}
 
 
 def summarize(
@@ -336,7 +337,7 @@ def _geppetto_turns(conv_id: str, rows: Rows, overlay: Overlay) -> list[TurnReco
                 inf = i
             derived |= d
         phases = tuple(
-            PhaseSnapshot(_text(s[2]), _int(s[3]), _geppetto_block_count(_text(s[6])))
+            PhaseSnapshot(_text(s[2]), as_int(s[3]), _geppetto_block_count(_text(s[6])))
             for s in snaps
         )
         out.append(
@@ -401,7 +402,7 @@ def turn_records_from_rows(
     snaps_by_turn: dict[tuple[str, str], list[PhaseSnapshot]] = {}
     for sess, turn, phase, created, count in snap_rows:
         snaps_by_turn.setdefault((text(sess), text(turn)), []).append(
-            PhaseSnapshot(text(phase), _int(created), _int(count))
+            PhaseSnapshot(text(phase), as_int(created), as_int(count))
         )
     records: list[TurnRecord] = []
     for sess, turn, rk, inf, created, updated, meta in turn_rows:
@@ -411,7 +412,7 @@ def turn_records_from_rows(
             key=lambda p: (p.snapshot_created_at_ms, p.phase),
         )
         rk2, inf2, updated2, derived = overlay.turn_values(
-            (conv_id, sess, turn), text(rk), text(inf), _int(created), _int(updated)
+            (conv_id, sess, turn), text(rk), text(inf), as_int(created), as_int(updated)
         )
         records.append(
             turn_record(
@@ -420,7 +421,7 @@ def turn_records_from_rows(
                 turn,
                 rk2,
                 inf2,
-                _int(created),
+                as_int(created),
                 updated2,
                 text(meta) if meta is not None else "{}",
                 tuple(ordered_snaps),
@@ -518,7 +519,7 @@ def snapshot_from_rows(
         phase,
         created_at_ms,
         tuple(
-            Block(_int(o), text(bid), text(k), text(r), text(p), text(bm), text(h))
+            Block(as_int(o), text(bid), text(k), text(r), text(p), text(bm), text(h))
             for o, bid, k, r, p, bm, h in block_rows
         ),
         text(meta) or "{}",
@@ -530,4 +531,4 @@ def snapshot_from_rows(
 def data_version_plan() -> Plan[int]:
     """SQLite's data_version: changes when another connection commits."""
     rows = yield (MAIN, "PRAGMA data_version", ())
-    return _int(rows[0][0]) if rows else 0
+    return as_int(rows[0][0]) if rows else 0
