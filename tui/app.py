@@ -27,7 +27,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from tui import presenter
-from tui.check import check as check_rules
+from tui.check import gather as gather_check
 from tui.diff import diff_snapshots, final_or_latest, previous_runtime_turn, switch_summary
 from tui.domain import ConversationView, TurnView, build_conversation
 from tui.find import Match, id_matches, text_matches
@@ -57,7 +57,7 @@ from tui.screens.find import FindResults, FindScreen
 from tui.screens.help import HelpScreen, Section, key_rows
 from tui.screens.loading import LoadingScreen
 from tui.screens.main import MEDIUM_FROM, WIDE_FROM, MainScreen
-from tui.store.base import ConversationRecords, OpenCallbacks, Store
+from tui.store.base import OpenCallbacks, Store
 from tui.store.errors import LockedError, StoreError
 from tui.store.models import Notice, Opened, Progress
 from tui.widgets.conversations import ConversationTable
@@ -242,10 +242,6 @@ class TurnsApp(App[None]):
         if self.follow:
             self._start_follow()
 
-    def is_read_only(self, opened: Opened) -> bool:
-        """Read-only asked for or forced: from the open's result, never from notices."""
-        return opened.read_only
-
     # -- reads -----------------------------------------------------------------------
 
     @work(exclusive=True, group="conversations", exit_on_error=False, name="load conversations")
@@ -389,18 +385,16 @@ class TurnsApp(App[None]):
     async def run_check(self) -> None:
         """Every conversation of the file and the database-wide facts, then the rules of
         `tui.check` (in a thread)."""
-        summaries = [s for s in await self.store.conversations() if s.in_file]
-        convs: list[ConversationRecords] = []
         last = 0.0
-        for n, summary in enumerate(summaries, 1):
-            convs.append(await self.store.conversation(summary.conv_id))
+
+        def progress(done: int, total: int) -> None:
+            nonlocal last
             now = time.monotonic()
             if now - last >= PROGRESS_EVERY_S:
                 last = now
-                self.post_message(CheckProgress(n, len(summaries)))
-        facts = await self.store.anomaly_facts()
-        report = await asyncio.to_thread(check_rules, convs, facts)
-        self.post_message(CheckLoaded(report))
+                self.post_message(CheckProgress(done, total))
+
+        self.post_message(CheckLoaded(await gather_check(self.store, progress)))
 
     def on_check_progress(self, message: CheckProgress) -> None:
         if isinstance(self.screen, CheckScreen):

@@ -6,15 +6,16 @@ early snapshots); no IO, no textual. `tui.commands.check` gathers the facts.
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from tui.domain import current_runtime, is_unknown, order_turns
 from tui.formatting import safe_text
 from tui.provenance import current_provenance, turn_provenance
-from tui.store.base import ConversationRecords
+from tui.store.base import ConversationRecords, Store
 from tui.store.investigate import AnomalyFacts
 
 UNKNOWN_RUNTIME = "unknown_runtime"
@@ -228,3 +229,18 @@ def render_text(report: CheckReport) -> str:
     lines.append(f"{total} anomal{'y' if total == 1 else 'ies'}:")
     lines.extend(f"  {k}: {n}  ({KIND_LABELS[k]})" for k, n in report.counts.items())
     return "\n".join(lines) + "\n"
+
+
+async def gather(
+    store: Store, on_progress: Callable[[int, int], None] | None = None
+) -> CheckReport:
+    """Read every conversation of the file and the database-wide facts, then apply the
+    rules (in a thread). `on_progress(done, total)` follows the conversations read."""
+    summaries = [s for s in await store.conversations() if s.in_file]
+    convs: list[ConversationRecords] = []
+    for n, summary in enumerate(summaries, 1):
+        convs.append(await store.conversation(summary.conv_id))
+        if on_progress is not None:
+            on_progress(n, len(summaries))
+    facts = await store.anomaly_facts()
+    return await asyncio.to_thread(check, convs, facts)

@@ -9,23 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from tui.check import CheckReport, check, render_text, report_json
+from tui.check import CheckReport, gather, render_text, report_json
 from tui.cli import _write_stdout
 from tui.commands._store import parser, run
-from tui.store.base import ConversationRecords, Store
+from tui.store.base import Store
 from tui.store.models import Opened
 
 EXIT_ANOMALIES = 1
-
-
-async def gather(store: Store) -> CheckReport:
-    """Read every conversation and the database-wide facts, then apply the rules."""
-    convs: list[ConversationRecords] = []
-    for summary in await store.conversations():
-        if summary.in_file:
-            convs.append(await store.conversation(summary.conv_id))
-    facts = await store.anomaly_facts()
-    return check(convs, facts)
 
 
 def main(argv: Sequence[str]) -> int:
