@@ -114,7 +114,6 @@ async def open_turn(pilot: Any, row: int) -> TurnDetailScreen:
     main.timeline.focus()
     main.timeline.move_cursor(row=row)
     await pilot.press("enter")
-    await pilot.app.workers.wait_for_complete()
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, TurnDetailScreen)

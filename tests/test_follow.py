@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tests import builders as b
 from tests.fake_stores import SlowChangeTokenStore
+from tests.snapshot_apps.support import wait_workers
 from tui.app import make_app
 from tui.follow import Follower
 from tui.store.sqlite_store import SqliteStore
@@ -56,9 +57,9 @@ async def test_follow_keeps_reloading_when_a_read_is_slower_than_the_interval(
         store=store, follow=True, follow_interval=0.2, clock=lambda: 1_771_900_000 + next(ticks)
     )
     async with app.run_test(size=(120, 30)) as pilot:
-        await pilot.app.workers.wait_for_complete()
+        await wait_workers(pilot.app)
         await pilot.pause(2.2)
-        await pilot.app.workers.wait_for_complete()
+        await wait_workers(pilot.app)
         await pilot.pause()
         assert store.completed >= 3  # 1 initial load + at least two polls finished
         assert app.follower.skipped_ticks >= 2  # ticks came while a poll was running

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from textual.pilot import Pilot
-from textual.worker import WorkerFailed, WorkerState
+from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
 from tui.app import TurnsApp
 from tui.screens.main import MainScreen
@@ -22,16 +22,22 @@ def fixed_clock() -> float:
     return FIXED_NOW
 
 
+async def wait_workers(app: Any) -> None:
+    """Wait for the app's current workers; a failed one (the app reports it) or one
+    cancelled by a newer exclusive worker (a later selection) is not an error here."""
+    try:
+        await app.workers.wait_for_complete()
+    except (WorkerFailed, WorkerCancelled):
+        pass
+
+
 async def settle(pilot: Pilot[Any]) -> None:
     """Wait until no worker is pending or running and the message queues are drained."""
     app = pilot.app
     quiet = 0
     for _ in range(100):
         await pilot.pause()
-        try:
-            await app.workers.wait_for_complete()
-        except WorkerFailed:
-            pass  # the app reports worker errors itself (on_worker_state_changed)
+        await wait_workers(app)
         await pilot.pause()
         busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in app.workers)
         quiet = 0 if busy else quiet + 1
