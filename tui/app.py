@@ -257,12 +257,12 @@ class TurnsApp(App[None]):
         if main is None:
             return
         before = main.selected_conv_id
-        main.set_conversations(message.summaries)
+        start_at = None
+        if self.start_at is not None and not message.reload:
+            start_at, self.start_at = self.start_at, None
+        main.set_conversations(message.summaries, start_at=start_at)
         if message.reload and before is not None and main.selected_conv_id == before:
             self.load_conversation(before)
-        if self.start_at is not None and not message.reload:
-            place, self.start_at = self.start_at, None
-            main.go_to(place)
 
     def on_main_screen_conversation_selected(
         self, message: MainScreen.ConversationSelected

@@ -188,12 +188,16 @@ class MainScreen(Screen[None]):
     def current_runtime(self) -> CurrentRuntimePanel:
         return self.query_one(CurrentRuntimePanel)
 
-    def set_conversations(self, summaries: Sequence[ConversationSummary]) -> None:
-        """New conversation list (first load or a reload); the selection is kept."""
+    def set_conversations(
+        self, summaries: Sequence[ConversationSummary], start_at: Place | None = None
+    ) -> None:
+        """New conversation list (first load or a reload); the selection is kept, or on
+        the first load moves straight to `start_at` (no load of the newest one first)."""
         self.conversations.set_conversations(summaries, keep=self.selected_conv_id)
         self._refresh_list_title()
         self.refresh_bindings()  # the timeline-only key shows only when there are some
-        self._sync_selection()
+        if not self._go_to(start_at):
+            self._sync_selection()
 
     def show_conversation(self, view: ConversationView) -> None:
         """The turns of a conversation were loaded."""
@@ -404,8 +408,12 @@ class MainScreen(Screen[None]):
     def go_to(self, place: Place | None) -> None:
         """Select `place`'s conversation, then (once loaded) move the timeline cursor to
         its turn and, when asked, open the turn's detail at its snapshot."""
+        self._go_to(place)
+
+    def _go_to(self, place: Place | None) -> bool:
+        """go_to; False when there is no place or no such conversation (said)."""
         if place is None:
-            return
+            return False
         table = self.conversations
         summary = table.summary_for(place.conv_id)
         if summary is None:
@@ -415,7 +423,7 @@ class MainScreen(Screen[None]):
                 severity="warning",
                 timeout=4,
             )
-            return
+            return False
         self._target = place
         if not any(s.conv_id == place.conv_id for s in table.shown):
             filter_input = self.query_one("#filter", Input)
@@ -435,6 +443,7 @@ class MainScreen(Screen[None]):
         if view is not None and view.conv_id == place.conv_id and self._target is place:
             self._target = None
             self._arrive(view, place)  # already shown: no load to wait for
+        return True
 
     def _arrive(self, view: ConversationView, place: Place) -> None:
         if place.turn_id is None:
