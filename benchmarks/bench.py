@@ -789,11 +789,14 @@ async def app_medium(path: str, selections: int, pilot_selections: int) -> dict[
 
 
 async def app_big(
-    path: str, needle: str, expected_total: int, expected_match: int
+    path: str, needle: str, expected_total: int, expected_match: int, lag: bool = False
 ) -> dict[str, Any]:
+    """With `lag`, the loop-lag probe runs from the `/` key until the list is filtered
+    (`out["filter_lag"]`)."""
     from tui.app import make_app
 
     out: dict[str, Any] = {}
+    probe = LagProbe()
     t0 = time.perf_counter()
     app = make_app(path)
     measured = False
@@ -819,6 +822,8 @@ async def app_big(
                     f"#conversations reached {out['rows_after_fill']} of {expected_total} rows"
                 )
             await pilot.pause()
+            if lag:
+                probe.start()
             t = time.perf_counter()
             _send_key(app, "slash")
 
@@ -840,6 +845,8 @@ async def app_big(
 
             ok = await _until(pilot, filtered, 20.0)
             out["filter_ms"] = (time.perf_counter() - t) * 1000
+            if lag:
+                out["filter_lag"] = await probe.stop()
             w = _query(app, "#conversations")
             out["rows_after_filter"] = _count(w) if w is not None else None
             if not ok:
@@ -1061,9 +1068,13 @@ class AppError(RuntimeError):
         self.tb = tb
 
 
-def _child(spec: dict[str, Any], timeout: float = 180.0) -> dict[str, Any]:
+def _child(
+    spec: dict[str, Any], timeout: float = 180.0, script: Path | None = None
+) -> dict[str, Any]:
+    """Run `script` (default: this file) `--app-child SPEC` and return its result."""
+    script = script or Path(__file__).resolve()
     proc = subprocess.run(
-        [sys.executable, str(Path(__file__).resolve()), "--app-child", json.dumps(spec)],
+        [sys.executable, str(script), "--app-child", json.dumps(spec)],
         capture_output=True,
         timeout=timeout,
         check=False,
@@ -1695,7 +1706,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--json", metavar="PATH", help="write all figures as JSON")
     p.add_argument("--app-child", metavar="SPEC", help=argparse.SUPPRESS)
+    p.add_argument(
+        "--scale",
+        choices=("medium", "large"),
+        default="medium",
+        help="medium (default): parts a-k on the medium db; large: the ~4 GiB file "
+        "(benchmarks/large.py; its own defaults, see benchmarks/README.md)",
+    )
     args = p.parse_args(argv)
+    if args.scale == "large":
+        return args  # large.main applies its own defaults
     if args.quick:
         args.runs = args.runs or 3
         args.convs = args.convs or 20
@@ -1726,6 +1746,10 @@ def section(title: str) -> Iterator[None]:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.scale == "large":
+        import large
+
+        return large.main(args)
     if args.app_child:
         app_child(json.loads(args.app_child))
         return 0

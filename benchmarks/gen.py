@@ -614,3 +614,389 @@ def generate_era1(path: str, convs: int, turns: int, seed: int = 26) -> GenStats
     stats = _stats(path, data, convs, t0)
     stats.membership = len(data.members)
     return stats
+
+
+# --------------------------------------------------------------------------------------
+# Large: the scale issue's ~4 GiB era 2 file (1,000 agent conversations x 28 turns) and a
+# timeline store for it. Written conversation by conversation (never all rows in memory).
+# --------------------------------------------------------------------------------------
+
+LARGE_GEN_VERSION = 1  # bump when what generate_large writes changes (invalidates the cache)
+
+LARGE_TOOL_ITERATIONS = 2  # per turn: user, 2 x (tool_call, tool_use), llm_text [+ reasoning]
+P_LARGE_REASONING = 0.5
+LARGE_GAP_MS = 3 * 3_600_000  # between conversation starts: longer than one conversation
+LARGE_BIG_BLOCK_BYTES = 5_000_000  # payload_json of the one big tool result
+# Tool results: log-normal sizes (median ~3.4 KB, mean ~5 KB), clipped to 600 B - 90 KB.
+LARGE_RESULT_MU = 8.13
+LARGE_RESULT_SIGMA = 0.9
+LARGE_RESULT_MAX = 90_000
+
+WAREHOUSES = ("WH-01", "WH-02", "WH-07", "WH-12", "DC-NORTH", "DC-SOUTH")
+TIMELINE_DDL = (
+    """CREATE TABLE timeline_conversations (
+  conv_id TEXT PRIMARY KEY,
+  session_id TEXT NOT NULL DEFAULT '',
+  runtime_key TEXT NOT NULL DEFAULT '',
+  created_at_ms INTEGER NOT NULL DEFAULT 0,
+  last_activity_ms INTEGER NOT NULL DEFAULT 0,
+  last_seen_version INTEGER NOT NULL DEFAULT 0,
+  has_timeline INTEGER NOT NULL DEFAULT 1,
+  status TEXT NOT NULL DEFAULT '',
+  last_error TEXT NOT NULL DEFAULT ''
+)""",
+    "CREATE TABLE timeline_entities (conv_id TEXT, entity_id TEXT, kind TEXT, payload TEXT)",
+    "CREATE TABLE timeline_versions (conv_id TEXT, version INTEGER)",
+)
+
+
+@dataclass
+class LargeStats:
+    """What generate_large wrote; ranks count from the newest conversation (rank 0, the
+    first screen's selection)."""
+
+    path: str
+    timeline_path: str
+    conversations: int
+    turns: int
+    blocks: int
+    membership: int
+    turns_without_runtime: int
+    runtime_switches: int
+    seconds: float
+    bytes: int
+    timeline_bytes: int
+    payload_bytes: int  # sum of blocks.payload_json lengths
+    max_turn_blocks: int  # blocks of the largest final snapshot of all
+    mean_last_turn_blocks: float  # mean over conversations of their last turn's blocks
+    newest_conv_id: str = ""
+    largest_conv_id: str = ""  # the largest last turn (the big-block conversation aside)
+    largest_conv_rank: int = 0
+    largest_turn_id: str = ""
+    largest_turn_blocks: int = 0
+    big_conv_id: str = ""  # the conversation whose last turn holds the 5 MB block
+    big_conv_rank: int = 0
+    big_turn_id: str = ""
+    big_turn_blocks: int = 0
+    big_block_id: str = ""
+    big_block_bytes: int = 0
+
+
+class _TextPools:
+    """Realistic tool output, cut from pools built once (generating ~1 GB of fresh random
+    words would take minutes): inventory rows as JSON, search results as text."""
+
+    def __init__(self, rng: random.Random, rows: int = 24_000, paragraphs: int = 6_000) -> None:
+        self.rows = [self._row(rng, i) for i in range(rows)]
+        self.paragraphs = [self._paragraph(rng) for _ in range(paragraphs)]
+
+    @staticmethod
+    def _row(rng: random.Random, i: int) -> str:
+        return _canon(
+            {
+                "sku": f"SKU-{rng.randint(0, 999_999):06d}",
+                "name": " ".join(rng.choices(WORDS, k=rng.randint(2, 5))),
+                "qty": rng.randint(0, 5000),
+                "warehouse": rng.choice(WAREHOUSES),
+                "price": round(rng.uniform(0.5, 900.0), 2),
+                "updated": f"2026-02-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:"
+                f"{rng.randint(0, 59):02d}:{rng.randint(0, 59):02d}Z",
+                "note": _sentence(rng, 3, 12) if i % 3 == 0 else "",
+            }
+        )
+
+    @staticmethod
+    def _paragraph(rng: random.Random) -> str:
+        title = _sentence(rng, 3, 8).rstrip(".")
+        host = rng.choice(("docs", "wiki", "news", "research", "forum"))
+        body = " ".join(_sentence(rng, 8, 30) for _ in range(rng.randint(2, 6)))
+        return f"## {title}\nhttps://{host}.example.com/{_uuid(rng)[:8]}\n{body}\n"
+
+    def result(self, rng: random.Random, tool: str, size: int) -> str:
+        """A tool result of about `size` characters."""
+        if tool == "web_search":
+            pool, sep, per = self.paragraphs, "\n", 420
+        else:
+            pool, sep, per = self.rows, ",", 150
+        k = max(1, size // per)
+        start = rng.randrange(len(pool))
+        picked = pool[start : start + k]
+        while len(picked) < k:
+            picked += pool[: k - len(picked)]
+        if tool == "web_search":
+            return f"{k} results\n\n" + sep.join(picked)
+        return '{"rows":[' + sep.join(picked) + f'],"total":{k},"truncated":false}}'
+
+
+def _answer(rng: random.Random) -> str:
+    """An assistant answer: a few paragraphs, sometimes a list (markdown, as LLMs write)."""
+    out = [" ".join(_sentence(rng, 8, 30) for _ in range(rng.randint(1, 4)))]
+    if rng.random() < 0.4:
+        out.append("\n".join(f"- {_sentence(rng, 4, 14)}" for _ in range(rng.randint(2, 6))))
+    if rng.random() < 0.5:
+        out.append(" ".join(_sentence(rng, 8, 30) for _ in range(rng.randint(1, 3))))
+    return "\n\n".join(out)
+
+
+def _write_timeline(path: str, rows: list[tuple[str, str, str, int, int, int]]) -> None:
+    """pinocchio's timeline store: (conv_id, session_id, runtime_key, created_at_ms,
+    last_activity_ms, turns) per conversation; one message entity per turn."""
+    _remove(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("BEGIN")
+        for ddl in TIMELINE_DDL:
+            conn.execute(ddl)
+        conn.executemany(
+            "INSERT INTO timeline_conversations VALUES (?,?,?,?,?,?,1,'idle','')",
+            [(c, s, rk, created, last, n) for c, s, rk, created, last, n in rows],
+        )
+        conn.executemany(
+            "INSERT INTO timeline_entities VALUES (?,?,'message',?)",
+            [
+                (c, f"{c}-msg-{i}", _canon({"role": "assistant", "turn": i}))
+                for c, _s, _rk, _cr, _la, n in rows
+                for i in range(1, n + 1)
+            ],
+        )
+        conn.executemany(
+            "INSERT INTO timeline_versions VALUES (?,?)", [(r[0], r[5]) for r in rows]
+        )
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def generate_large(
+    path: str,
+    timeline_path: str,
+    convs: int = 1000,
+    turns: int = 28,
+    seed: int = 26,
+    on_progress: Any = None,
+    big_block_bytes: int = LARGE_BIG_BLOCK_BYTES,
+) -> LargeStats:
+    """Write the large era 2 file at `path` and its timeline store at `timeline_path`.
+
+    Every conversation is an agent loop: per turn a ``user`` block, sometimes a
+    ``reasoning`` block, two tool iterations (``tool_call``, ``tool_use``) and an
+    ``llm_text`` answer, so blocks accumulate to ~180 in turn 28. Snapshots per turn:
+    ``pre_inference``, then per tool iteration ``post_inference`` and ``post_tools``, then
+    ``post_inference`` and ``final``. ``pre_inference`` and ``final`` list all blocks of the
+    conversation so far (as pinocchio does); the in-turn snapshots list the blocks of this
+    turn only, which keeps membership at ~6 M rows for 1,000 x 28 (all seven full would be
+    ~18 M). The conversation at rank ``convs // 2`` (newest first) has a ~5 MB tool result
+    (``payload_json`` of ``big_block_bytes``) in its last turn.
+
+    Written in one transaction, conversations in ``conv_id`` order and membership rows in
+    primary-key order (so the primary-key index is appended to), with the journal off; the
+    file is switched to WAL (as pinocchio leaves it) once written. `on_progress(done,
+    total, elapsed_s, db_bytes, stage)` is called after every batch of conversations.
+    """
+    t0 = time.perf_counter()
+    _remove(path)
+    rng = random.Random(seed * 7919 + 28)
+    fingerprints = _fingerprints()
+    pools = _TextPools(random.Random(seed * 31 + 1))
+    base_ms = 1_768_000_000_000  # early Jan 2026: 1,000 conversations 3 h apart end in May
+    # conversation index c starts at base + c * gap, so rank (newest first) = convs - 1 - c
+    ids = [(_uuid(rng), _uuid(rng), rng.getrandbits(64)) for _ in range(convs)]
+    big_index = convs - 1 - convs // 2 if big_block_bytes else -1
+    order = sorted(range(convs), key=lambda c: ids[c][0])
+
+    conn = sqlite3.connect(path, isolation_level=None)
+    n_turns = n_blocks = n_members = no_runtime = switches = payload_bytes = 0
+    max_blocks = 0
+    last_blocks: list[int] = []
+    largest: tuple[int, int, str, str] = (-1, 0, "", "")  # (blocks, -rank, conv, turn)
+    big: dict[str, Any] = {}
+    timeline_rows: list[tuple[str, str, str, int, int, int]] = []
+    try:
+        conn.execute("PRAGMA journal_mode=OFF")
+        conn.execute("PRAGMA synchronous=OFF")
+        conn.execute("PRAGMA cache_size=-131072")
+        conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("BEGIN")
+        for ddl in ERA2_DDL:
+            conn.execute(ddl)
+        turn_rows: list[tuple[Any, ...]] = []
+        block_rows: list[tuple[Any, ...]] = []
+        members: list[tuple[Any, ...]] = []
+
+        def flush() -> None:
+            conn.executemany("INSERT INTO turns VALUES (?,?,?,?,?,?,?)", turn_rows)
+            conn.executemany("INSERT INTO blocks VALUES (?,?,?,?,?,?,?,?)", block_rows)
+            conn.executemany("INSERT INTO turn_block_membership VALUES (?,?,?,?,?,?,?,?)", members)
+            turn_rows.clear()
+            block_rows.clear()
+            members.clear()
+
+        for done, c in enumerate(order, 1):
+            conv_id, session_id, conv_seed = ids[c]
+            crng = random.Random(conv_seed)
+            blocks = _Blocks()
+            t_ms = base_ms + c * LARGE_GAP_MS + crng.randint(0, 600_000)
+            created_ms = t_ms
+            runtime = crng.choice(RUNTIMES)
+            history: list[tuple[str, str]] = [
+                blocks.add(
+                    crng,
+                    "system",
+                    "system",
+                    {"text": "You are an autonomous agent. " + _sentence(crng, 40, 120)},
+                    t_ms,
+                )
+            ]
+            conv_members: list[tuple[Any, ...]] = []
+            turn_id = ""
+            for t in range(turns):
+                last = t == turns - 1
+                turn_id = _uuid(crng)
+                inference_id = _uuid(crng)
+                if crng.random() < P_SWITCH:
+                    runtime = crng.choice([r for r in RUNTIMES if r != runtime])
+                    switches += 1
+                attributed: str | None = runtime
+                if crng.random() < P_NO_RUNTIME:
+                    attributed = None
+                    no_runtime += 1
+                t_ms += crng.randint(20_000, 180_000)
+                snap_ms = t_ms
+                turn_start = len(history)
+                history.append(
+                    blocks.add(crng, "user", "user", {"text": _sentence(crng, 5, 60)}, snap_ms)
+                )
+                snaps: list[tuple[str, int, list[tuple[str, str]]]] = [
+                    ("pre_inference", snap_ms, list(history))
+                ]
+                if crng.random() < P_LARGE_REASONING:
+                    snap_ms += crng.randint(200, 2000)
+                    history.append(
+                        blocks.add(
+                            crng,
+                            "reasoning",
+                            "assistant",
+                            {
+                                "summary": _sentence(crng, 10, 40),
+                                "item_id": "rs_" + _uuid(crng)[:18],
+                            },
+                            snap_ms,
+                        )
+                    )
+                for i in range(LARGE_TOOL_ITERATIONS):
+                    call_id = "call_" + _uuid(crng).replace("-", "")[:24]
+                    name = crng.choice(TOOLS)
+                    snap_ms += crng.randint(500, 6000)
+                    history.append(
+                        blocks.add(
+                            crng,
+                            "tool_call",
+                            "assistant",
+                            {
+                                "id": call_id,
+                                "name": name,
+                                "args": {
+                                    "query": _sentence(crng, 2, 8),
+                                    "limit": crng.randint(5, 50),
+                                },
+                            },
+                            snap_ms,
+                        )
+                    )
+                    snaps.append(("post_inference", snap_ms, history[turn_start:]))
+                    snap_ms += crng.randint(100, 3000)
+                    if c == big_index and last and i == 0:
+                        result = pools.result(crng, "lookup_sku", big_block_bytes)
+                        payload = {"id": call_id, "result": result}
+                        over = len(_canon(payload)) - big_block_bytes
+                        if over > 0:  # escaping made it longer: trim to the size asked
+                            payload["result"] = result[: len(result) - over * 10 // 11 - 1]
+                    else:
+                        size = int(crng.lognormvariate(LARGE_RESULT_MU, LARGE_RESULT_SIGMA))
+                        size = min(max(size, 600), LARGE_RESULT_MAX)
+                        payload = {"id": call_id, "result": pools.result(crng, name, size)}
+                    history.append(blocks.add(crng, "tool_use", "tool", payload, snap_ms))
+                    if c == big_index and last and i == 0:
+                        big = {"block_id": history[-1][0], "bytes": len(blocks.rows[-1][5])}
+                    snaps.append(("post_tools", snap_ms, history[turn_start:]))
+                snap_ms += crng.randint(500, 8000)
+                history.append(
+                    blocks.add(crng, "llm_text", "assistant", {"text": _answer(crng)}, snap_ms)
+                )
+                snaps.append(("post_inference", snap_ms, history[turn_start:]))
+                if last or crng.random() >= P_NO_FINAL:
+                    snap_ms += crng.randint(1, 40)
+                    snaps.append(("final", snap_ms, list(history)))
+                max_blocks = max(max_blocks, len(history))
+                meta = _turn_metadata(crng, attributed, session_id, inference_id, fingerprints)
+                tool_data = {"geppetto.tool_config@v1": {"enabled": True, "max_iterations": 5}}
+                turn_rows.append(
+                    (conv_id, session_id, turn_id, t_ms, _canon(meta), _canon(tool_data), snap_ms)
+                )
+                for phase, ms, snap_blocks in snaps:
+                    conv_members.extend(
+                        (conv_id, session_id, turn_id, phase, ms, i, bid, h)
+                        for i, (bid, h) in enumerate(snap_blocks)
+                    )
+                t_ms = snap_ms
+            rank = convs - 1 - c
+            last_blocks.append(len(history))
+            if c == big_index:
+                big.update(conv_id=conv_id, rank=rank, turn_id=turn_id, blocks=len(history))
+            elif (len(history), -rank) > largest[:2]:
+                largest = (len(history), -rank, conv_id, turn_id)
+            conv_members.sort(key=lambda r: (r[2], r[3], r[4], r[5]))  # primary-key order
+            members.extend(conv_members)
+            block_rows.extend(blocks.rows)
+            turn_rows.sort(key=lambda r: (r[0], r[1], r[2]))
+            n_turns += turns
+            n_blocks += len(blocks.rows)
+            n_members += len(conv_members)
+            payload_bytes += sum(len(r[5]) for r in blocks.rows)
+            timeline_rows.append((conv_id, session_id, runtime, created_ms, t_ms, turns))
+            if done % 10 == 0 or done == convs:
+                flush()
+                if on_progress is not None:
+                    on_progress(
+                        done, convs, time.perf_counter() - t0, os.path.getsize(path), "rows"
+                    )
+        for ddl in ERA2_INDEXES:
+            if on_progress is not None:
+                name = ddl.split(" ON ")[0].split()[-1]
+                on_progress(convs, convs, time.perf_counter() - t0, os.path.getsize(path), name)
+            conn.execute(ddl)
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA journal_mode=WAL")  # as pinocchio leaves its file
+    finally:
+        conn.close()
+    _finish_wal(path)
+    newest = ids[convs - 1][0] if convs else ""
+    _write_timeline(timeline_path, timeline_rows)
+    return LargeStats(
+        path=path,
+        timeline_path=timeline_path,
+        conversations=convs,
+        turns=n_turns,
+        blocks=n_blocks,
+        membership=n_members,
+        turns_without_runtime=no_runtime,
+        runtime_switches=switches,
+        seconds=time.perf_counter() - t0,
+        bytes=os.path.getsize(path),
+        timeline_bytes=os.path.getsize(timeline_path),
+        payload_bytes=payload_bytes,
+        max_turn_blocks=max_blocks,
+        mean_last_turn_blocks=sum(last_blocks) / len(last_blocks) if last_blocks else 0.0,
+        newest_conv_id=newest,
+        largest_conv_id=largest[2],
+        largest_conv_rank=-largest[1] if largest[2] else 0,
+        largest_turn_id=largest[3],
+        largest_turn_blocks=max(largest[0], 0),
+        big_conv_id=big.get("conv_id", ""),
+        big_conv_rank=big.get("rank", 0),
+        big_turn_id=big.get("turn_id", ""),
+        big_turn_blocks=big.get("blocks", 0),
+        big_block_id=big.get("block_id", ""),
+        big_block_bytes=big.get("bytes", 0),
+    )
