@@ -162,6 +162,13 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
+# The latest `final` snapshot of the turn row `turns` (one seek in the membership index,
+# which leads with the turn and phase); NULL when the turn has no final.
+_FINAL_MS = """(SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
+               WHERE m.conv_id = turns.conv_id AND m.session_id = turns.session_id
+                 AND m.turn_id = turns.turn_id AND m.phase = 'final')"""
+
+
 def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Plan[list[TurnIds]]:
     """Turns any of whose ids starts with `query` (case-insensitive ASCII; exact included).
 
@@ -201,7 +208,7 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
     rows = yield (
         MAIN,
         f"""SELECT conv_id, session_id, turn_id, {e("runtime_key")}, {e("inference_id")},
-                   {e("turn_created_at_ms")}
+                   {e("turn_created_at_ms")}, {_FINAL_MS}
             FROM turns
             WHERE conv_id LIKE ?1 ESCAPE '\\' OR session_id LIKE ?1 ESCAPE '\\'
                OR turn_id LIKE ?1 ESCAPE '\\' OR {e("runtime_key")} LIKE ?1 ESCAPE '\\'
@@ -210,7 +217,8 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         (pattern,),
     )
     found: dict[tuple[str, str, str], TurnIds] = {}
-    for conv, sess, turn, rk, inf, created in rows:
+    finals: dict[tuple[str, str, str], Any] = {}
+    for conv, sess, turn, rk, inf, created, final_ms in rows:
         key = (_text(conv), _text(sess), _text(turn))
         derived = overlay.turns.get(key)
         if derived is not None:
@@ -218,6 +226,7 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         row = TurnIds(*key, _text(rk), _text(inf), as_int(created))
         if _matches_any(row, needle):
             found[key] = row
+            finals[key] = final_ms
     extra = [
         key
         for key, (rk, inf) in overlay.turns.items()
@@ -228,20 +237,30 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
         more = yield (
             MAIN,
             f"""WITH k(c, s, t) AS (VALUES {marks})
-                SELECT conv_id, session_id, turn_id, {e("turn_created_at_ms")}
+                SELECT conv_id, session_id, turn_id, {e("turn_created_at_ms")}, {_FINAL_MS}
                 FROM turns JOIN k ON conv_id = k.c AND session_id = k.s AND turn_id = k.t""",
             tuple(v for key in chunk for v in key),
         )
-        for conv, sess, turn, created in more:
+        for conv, sess, turn, created, final_ms in more:
             key = (_text(conv), _text(sess), _text(turn))
             rk, inf = overlay.turns[key]
             found[key] = TurnIds(*key, rk, inf, as_int(created))
+            finals[key] = final_ms
     ordered = sorted(found.values(), key=lambda r: (r.conv_id, r.turn_created_at_ms, r.turn_id))
     if limit is not None:
         ordered = ordered[:limit]
     targets: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
     keys = [(r.conv_id, r.session_id, r.turn_id) for r in ordered]
-    for chunk in _chunks(keys):
+    # The jump target: the latest final (read with the turn); only turns without a final
+    # read all their snapshots (every block row of them, so kept to those few turns).
+    no_final: list[tuple[str, str, str]] = []
+    for key in keys:
+        final_ms = finals.get(key)
+        if final_ms is None:
+            no_final.append(key)
+        else:
+            targets[key] = [("final", as_int(final_ms))]
+    for chunk in _chunks(no_final):
         marks = ",".join("(?, ?, ?)" for _ in chunk)
         snap_rows = yield (
             MAIN,
@@ -327,28 +346,63 @@ def find_text_plan(query: str) -> Plan[list[TextHit]]:
         return _geppetto_hits(rows)
     if source.kind != "normalized":
         return []
-    where = " OR ".join("payload_json LIKE ? ESCAPE '\\'" for _ in forms)
-    blocks = yield (
+    like = tuple(f"%{like_escape(f)}%" for f in forms)
+    where = " OR ".join("b.payload_json LIKE ? ESCAPE '\\'" for _ in forms)
+    # One pass: the blocks table is scanned in its own order and each candidate's
+    # membership rows are read through `turn_block_membership_by_block`, so the GROUP BY
+    # follows the scan (no sort of every membership row). Blocks listed in more than one
+    # conversation (rare) are read again, per conversation.
+    table = yield (
         MAIN,
-        f"SELECT block_id, content_hash, kind, payload_json FROM blocks WHERE {where}",
-        tuple(f"%{like_escape(f)}%" for f in forms),
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'blocks'",
+        (),
     )
-    info = {(_text(b), _text(h)): (_text(k), _text(p)) for b, h, k, p in blocks}
+    without_rowid = bool(table) and "WITHOUT ROWID" in " ".join(_text(table[0][0]).upper().split())
+    group = "b.block_id, b.content_hash" if without_rowid else "b.rowid"
+    rows = yield (
+        MAIN,
+        f"""SELECT b.block_id, b.content_hash, b.kind, b.payload_json, m.conv_id, m.session_id,
+                   m.turn_id, m.phase, MIN(m.snapshot_created_at_ms), m.ordinal,
+                   COUNT(DISTINCT m.conv_id)
+            FROM blocks b CROSS JOIN turn_block_membership m
+              ON m.block_id = b.block_id AND m.content_hash = b.content_hash
+            WHERE {where}
+            GROUP BY {group}""",
+        like,
+    )
     hits: list[TextHit] = []
-    for chunk in _chunks(list(info)):
+    shared: dict[tuple[str, str], tuple[str, str]] = {}
+    for bid, h, kind, payload, conv, sess, turn, phase, ms, ordinal, convs in rows:
+        if as_int(convs) > 1:
+            shared[(_text(bid), _text(h))] = (_text(kind), _text(payload))
+            continue
+        hits.append(
+            TextHit(
+                _text(conv),
+                _text(sess),
+                _text(turn),
+                _text(phase),
+                as_int(ms),
+                as_int(ordinal),
+                _text(bid),
+                _text(kind),
+                _text(payload),
+            )
+        )
+    for chunk in _chunks(list(shared)):
         marks = ",".join("(?, ?)" for _ in chunk)
-        rows = yield (
+        more = yield (
             MAIN,
             f"""WITH k(b, h) AS (VALUES {marks})
                 SELECT m.block_id, m.content_hash, m.conv_id, m.session_id, m.turn_id,
                        m.phase, MIN(m.snapshot_created_at_ms), m.ordinal
-                FROM k JOIN turn_block_membership m
+                FROM k CROSS JOIN turn_block_membership m
                   ON m.block_id = k.b AND m.content_hash = k.h
                 GROUP BY m.block_id, m.content_hash, m.conv_id""",
             tuple(v for key in chunk for v in key),
         )
-        for bid, h, conv, sess, turn, phase, ms, ordinal in rows:
-            kind, payload = info[(_text(bid), _text(h))]
+        for bid, h, conv, sess, turn, phase, ms, ordinal in more:
+            kind, payload = shared[(_text(bid), _text(h))]
             hits.append(
                 TextHit(
                     _text(conv),
@@ -362,7 +416,16 @@ def find_text_plan(query: str) -> Plan[list[TextHit]]:
                     payload,
                 )
             )
-    hits.sort(key=lambda t: (t.conv_id, t.snapshot_created_at_ms, t.turn_id, t.block_ordinal))
+    hits.sort(
+        key=lambda t: (
+            t.conv_id,
+            t.snapshot_created_at_ms,
+            t.turn_id,
+            t.block_ordinal,
+            t.phase,
+            t.block_id,
+        )
+    )
     return hits
 
 
