@@ -95,7 +95,8 @@ class Place:
     """Where to take the user: a conversation, and optionally a turn (and its snapshot).
 
     `open_detail` opens the turn's detail screen at `phase`/`snapshot_created_at_ms` (the
-    turn's latest snapshot when they are None)."""
+    turn's latest snapshot when they are None), scrolled to the block of ordinal
+    `block_ordinal` and marked (a text match), else as usual."""
 
     conv_id: str
     session_id: str = ""
@@ -103,6 +104,7 @@ class Place:
     phase: str | None = None
     snapshot_created_at_ms: int | None = None
     open_detail: bool = False
+    block_ordinal: int | None = None
 
 
 class SwitchSummaryLoaded(Message):

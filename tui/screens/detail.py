@@ -267,14 +267,31 @@ class TurnDetailScreen(Screen[None]):
             self.phase = phase
             self.created_at_ms = created_at_ms
 
-    def __init__(self, conversation: ConversationView, turn: TurnView) -> None:
+    def __init__(
+        self,
+        conversation: ConversationView,
+        turn: TurnView,
+        *,
+        phase: str | None = None,
+        snapshot_created_at_ms: int | None = None,
+        block_ordinal: int | None = None,
+    ) -> None:
+        """The detail of `turn`, at the snapshot `phase` (taken at `snapshot_created_at_ms`
+        when given; the latest snapshot when there is no such one), scrolled to the block of
+        ordinal `block_ordinal` and marked (a find's match)."""
         super().__init__(id="turn-detail")
         self.conversation = conversation
         self.raw_visible = False
         self.exact = False  # every block in its exact view
         self.compare_mode: str | None = None  # "phase" | "turn" | "runtime" (d)
         self._last_copy: tuple[str, str] | None = None  # what c copied last
+        # (snapshot, block ordinal) a find jumped to: scrolled to and marked when shown
+        self.found_block: tuple[SnapshotKey, int] | None = None
         self._point_at(turn)
+        self.start_index = self.snapshot_index(phase, snapshot_created_at_ms)
+        if block_ordinal is not None and self.start_index is not None:
+            snap = self.snapshots[self.start_index]
+            self.found_block = ((snap.phase, snap.snapshot_created_at_ms), block_ordinal)
 
     def _point_at(self, turn: TurnView) -> None:
         self.turn = turn
@@ -287,7 +304,21 @@ class TurnDetailScreen(Screen[None]):
         self.detail: SnapshotDetail | None = None
         self.loaded = False  # a load of the requested snapshot completed
         self.expanded = False  # cut text shown in full (e)
+        self.found_block = None  # another turn: no block to mark
         self._forget_comparison()
+
+    def snapshot_index(self, phase: str | None, created_at_ms: int | None) -> int | None:
+        """The index in `snapshots` of the snapshot `phase` (at `created_at_ms` if given)."""
+        if phase is None:
+            return None
+        return next(
+            (
+                i
+                for i, s in enumerate(self.snapshots)
+                if s.phase == phase and created_at_ms in (None, s.snapshot_created_at_ms)
+            ),
+            None,
+        )
 
     def _forget_comparison(self) -> None:
         self.compare_target: ComparisonTarget | None = None
@@ -368,7 +399,9 @@ class TurnDetailScreen(Screen[None]):
         self._update_scroll_title()
         self.query_one(SnapshotList).focus()
         self._render_sections()
-        self._select_last_snapshot()
+        self._select_last_snapshot(self.start_index)
+        if self.found_block is not None:
+            self.view.focus()  # the found block is the one c copies, j/k scroll from it
 
     def _update_scroll_title(self) -> None:
         if self.compare_mode is not None:
@@ -382,13 +415,16 @@ class TurnDetailScreen(Screen[None]):
             title += " · raw"
         self.view.border_title = Text(title)
 
-    def _select_last_snapshot(self) -> None:
+    def _select_last_snapshot(self, index: int | None = None) -> None:
+        """Select snapshot `index` (the latest when None)."""
         snapshots = self.query_one(SnapshotList)
         if self.snapshots:
+            if index is None or not 0 <= index < len(self.snapshots):
+                index = len(self.snapshots) - 1
             # ask now rather than when the list reports its highlight: the blocks then
             # usually arrive before the screen's first paint
-            self._request(len(self.snapshots) - 1)
-            snapshots.highlighted = len(self.snapshots) - 1
+            self._request(index)
+            snapshots.highlighted = index
 
     def _sections(self) -> list[Section]:
         if self.compare_mode is not None:
@@ -404,19 +440,37 @@ class TurnDetailScreen(Screen[None]):
         else:
             sections.extend(
                 snapshot_sections(
-                    self.detail, self.first_turn_block, exact=self.exact, expanded=self.expanded
+                    self.detail,
+                    self.first_turn_block,
+                    exact=self.exact,
+                    expanded=self.expanded,
+                    marked_ordinal=self._found_ordinal(),
                 )
             )
         sections.append(metadata_section(self.turn.turn))
         return sections
 
+    def _found_ordinal(self) -> int | None:
+        """The ordinal of the block a find jumped to, when its snapshot is the one shown."""
+        if self.found_block is None or self.found_block[0] != self.requested:
+            return None
+        return self.found_block[1]
+
+    def found_section(self) -> Section | None:
+        """The section of the block a find jumped to, when shown (and marked)."""
+        return self.view.marked_section()
+
     def _render_sections(self, *, keep_scroll: bool = False) -> None:
-        """Hand the view its sections; scroll to the raw view, the marker or the top."""
+        """Hand the view its sections; scroll to the raw view, the found block, the marker
+        or the top."""
         view = self.view
         y = view.scroll_y
         view.set_sections(self._sections())
+        found = self.found_section() if self.compare_mode is None else None
         if keep_scroll:
             view.scroll_y_to(y)
+        elif found is not None and not self.raw_visible:
+            view.scroll_to_section(found.key)
         elif (
             not self.raw_visible
             and self.compare_mode is None
@@ -671,5 +725,6 @@ class TurnDetailScreen(Screen[None]):
             assert model is not None
             model.expanded = True
             view.replace_section(
-                s.key, block_section(model, int(s.key.split(":")[1]), history=s.history)
+                s.key,
+                block_section(model, int(s.key.split(":")[1]), history=s.history, marked=s.marked),
             )

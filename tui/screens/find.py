@@ -45,8 +45,8 @@ HINT = "enter searches · ids match exactly or by prefix, text anywhere in block
 
 
 def match_place(match: Match) -> Place:
-    """Where a match jumps: its turn's detail at the snapshot found (a conversation or
-    session match: the conversation)."""
+    """Where a match jumps: its turn's detail at the snapshot found, at the block found
+    (a text match); a conversation or session match: the conversation."""
     return Place(
         match.conv_id,
         match.session_id,
@@ -54,6 +54,7 @@ def match_place(match: Match) -> Place:
         match.phase,
         match.snapshot_created_at_ms,
         open_detail=match.turn_id is not None,
+        block_ordinal=match.block_ordinal,
     )
 
 

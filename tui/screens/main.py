@@ -22,7 +22,7 @@ from tui.formatting import safe_text
 from tui.messages import Place
 from tui.presenter import conversations_count, plural
 from tui.screens.check import CheckScreen
-from tui.screens.detail import SnapshotList, TurnDetailScreen
+from tui.screens.detail import TurnDetailScreen
 from tui.screens.find import FindScreen
 from tui.store.records import ConversationSummary
 from tui.widgets.cells import SWITCH_MARK, Density, fit, visible_key
@@ -472,25 +472,15 @@ class MainScreen(Screen[None]):
             self.run_worker(self._open_detail(view, turn, place), exit_on_error=False)
 
     async def _open_detail(self, view: ConversationView, turn: TurnView, place: Place) -> None:
-        """Push the turn detail and highlight the snapshot `place` names."""
-        screen = TurnDetailScreen(view, turn)
-        await self.app.push_screen(screen)
-        if place.phase is None:
-            return
-        snapshots = getattr(screen, "snapshots", ())
-        index = next(
-            (
-                i
-                for i, s in enumerate(snapshots)
-                if s.phase == place.phase
-                and place.snapshot_created_at_ms in (None, s.snapshot_created_at_ms)
-            ),
-            None,
+        """Push the turn detail at the snapshot `place` names, scrolled to its block."""
+        screen = TurnDetailScreen(
+            view,
+            turn,
+            phase=place.phase,
+            snapshot_created_at_ms=place.snapshot_created_at_ms,
+            block_ordinal=place.block_ordinal,
         )
-        if index is None:
-            return
-        for found in screen.query(SnapshotList):
-            found.highlighted = index
+        await self.app.push_screen(screen)
 
     # -- the command palette ---------------------------------------------------------
 

@@ -16,6 +16,7 @@ from tui.widgets.snapshot_view import Section
 
 MAX_BLOCKS = 5_000  # a snapshot with more blocks shows its latest ones
 MARKER = "── this turn ──"
+FOUND = "◀ found"  # after the header of the block a find jumped to
 
 
 def block_key(index: int) -> str:
@@ -23,10 +24,17 @@ def block_key(index: int) -> str:
     return f"block:{index}"
 
 
-def block_section(model: BlockModel, index: int, *, history: bool = False) -> Section:
-    """One block: its header line, then its body parts."""
+def block_section(
+    model: BlockModel, index: int, *, history: bool = False, marked: bool = False
+) -> Section:
+    """One block: its header line, then its body parts. `marked`: the block a find jumped
+    to (its header says so and the view highlights it)."""
     failed = model.kind == "tool_use" and model.failed
-    header = Part(model.header(), "header-error" if failed else "header")
+    title = model.header()
+    if marked:
+        title.append("  ")
+        title.append(FOUND, style="bold reverse")
+    header = Part(title, "header-error" if failed else "header")
     bar = model.css_kind
     if model.kind == "tool_use":
         bar = "tool-use-error" if failed else "tool-use-ok"
@@ -38,6 +46,7 @@ def block_section(model: BlockModel, index: int, *, history: bool = False) -> Se
         history=history,
         gap=1,
         block=model,
+        marked=marked,
     )
 
 
@@ -51,9 +60,10 @@ def snapshot_sections(
     *,
     exact: bool = False,
     expanded: bool = False,
+    marked_ordinal: int | None = None,
 ) -> list[Section]:
     """The snapshot header, then every block (history dimmed, the marker before the
-    turn's first block)."""
+    turn's first block; the block of ordinal `marked_ordinal` marked)."""
     total = len(detail.blocks)
     first_new = min(first_new, total)
     header = Text(safe_text(detail.phase, 20), style="bold")
@@ -74,7 +84,8 @@ def snapshot_sections(
         if index == first_new and first_new:
             sections.append(note_section("marker", Text(MARKER, style="bold"), style="marker"))
         model = BlockModel(detail.blocks[index], exact=exact, expanded=expanded)
-        sections.append(block_section(model, index, history=index < first_new))
+        marked = marked_ordinal is not None and detail.blocks[index].ordinal == marked_ordinal
+        sections.append(block_section(model, index, history=index < first_new, marked=marked))
     return sections
 
 

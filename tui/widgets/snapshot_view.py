@@ -52,6 +52,7 @@ STYLES: dict[str, tuple[str, float, str, float, bool, bool]] = {
     "marker": ("accent", 1, "", 0, False, False),
     "note": ("text-muted", 1, "", 0, False, False),
     "tone-error": ("", 0, "error", 0.1, False, False),
+    "tone-marked": ("", 0, "accent", 0.15, False, False),
     "bar-user": ("primary", 1, "", 0, False, False),
     "bar-llm-text": ("success", 1, "", 0, False, False),
     "bar-tool-call": ("accent", 1, "", 0, False, False),
@@ -119,7 +120,8 @@ class Section:
 
     `bar` names the colour of the left bar (a block's kind, "" for none); `tone` a style
     laid under every row (a failed tool result); `history` dims the section (blocks from
-    earlier turns); `gap` blank rows follow it.
+    earlier turns); `gap` blank rows follow it; `marked` highlights it (the block a find
+    jumped to: a heavy bar and a tinted background).
     """
 
     key: str
@@ -130,6 +132,7 @@ class Section:
     history: bool = False
     gap: int = 0
     block: BlockModel | None = None
+    marked: bool = False
     # layout, for `_width`: per row (part, line, start, end); lines of each part
     _width: int = -1
     _rows: array[int] = field(default_factory=lambda: array("q"))
@@ -244,6 +247,7 @@ class SnapshotView(ScrollView, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._laid_width = -1
         self._width_check_pending = False
+        self._pending_y: float | None = None  # a scroll waiting for the new virtual size
 
     # -- content -----------------------------------------------------------------------
 
@@ -281,10 +285,23 @@ class SnapshotView(ScrollView, can_focus=True):
             self.scroll_y_to(start)
 
     def scroll_y_to(self, y: float) -> None:
-        """Scroll to row `y` now, and again once a new virtual size has been laid out."""
-        self.scroll_to(y=y, animate=False, immediate=True)
+        """Scroll to row `y` now, and again once a new virtual size has been laid out.
+
+        Until then `y` is the row a new layout keeps at the top (a scrollbar that comes
+        with the new content changes the width before the scroll lands)."""
+        # force: the scrollbar that new content needs is only shown after the next
+        # layout, and until then a plain scroll_to is refused
+        self.scroll_to(y=y, animate=False, immediate=True, force=True)
         if self.scroll_y != y:
-            self.call_after_refresh(self.scroll_to, y=y, animate=False, immediate=True)
+            self._pending_y = y
+            self.call_after_refresh(self._scroll_pending)
+        else:
+            self._pending_y = None
+
+    def _scroll_pending(self) -> None:
+        y, self._pending_y = self._pending_y, None
+        if y is not None:
+            self.scroll_to(y=y, animate=False, immediate=True, force=True)
 
     # -- the line model ----------------------------------------------------------------
 
@@ -316,7 +333,8 @@ class SnapshotView(ScrollView, can_focus=True):
         """Lay out again for a new width, keeping the row at the top of the view."""
         if self._content_width() == self._laid_width:
             return
-        anchor = self.locate(int(self.scroll_y))
+        top = self._pending_y if self._pending_y is not None else self.scroll_y
+        anchor = self.locate(int(top))
         for s in self.sections:
             s.invalidate()
         self._relayout()
@@ -351,6 +369,15 @@ class SnapshotView(ScrollView, can_focus=True):
         if s is None:
             return []
         return [s.row_text(r) for r in range(s.height() - s.gap)]
+
+    def marked_section(self) -> Section | None:
+        """The marked section (the block a find jumped to), if any."""
+        return next((s for s in self.sections if s.marked), None)
+
+    def visible_rows(self) -> range:
+        """The document rows in view now (scroll offset to the bottom of the region)."""
+        top = int(self.scroll_y)
+        return range(top, min(top + self.scrollable_content_region.height, self._total))
 
     def current_section(self) -> Section | None:
         """The block at the top of the view (else the first block below the top)."""
@@ -430,11 +457,13 @@ class SnapshotView(ScrollView, can_focus=True):
     def _render_row(self, s: Section, row: int, width: int, base: Style) -> Strip:
         if s.tone:
             base = base + self._style(f"tone-{s.tone}")
+        elif s.marked:
+            base = base + self._style("tone-marked")
         segments: list[Segment] = []
         if row >= s.height() - s.gap:  # the blank rows after a section
             return Strip.blank(width, self.rich_style)
         if s.bar:
-            heavy = s.bar.endswith("-error")
+            heavy = s.bar.endswith("-error") or s.marked
             bar = self.BARS["heavy" if heavy else ""]
             segments.append(Segment(bar + " ", base + self._style(f"bar-{s.bar}")))
         content, style = s.row_segments(row, self.app.console)
