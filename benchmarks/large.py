@@ -847,6 +847,7 @@ def record(figs: dict[str, Fig], stats: dict[str, Any], res: Results) -> None:
                 150.0 if big else 100.0,
             )
     for name, fig in (
+        ("bare", f["bare"]),
         ("first", f["first"]),
         ("reopen", f["reopen"]),
         ("d180", f["d180"]),
