@@ -25,6 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable
 from dataclasses import replace
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from tui.store import cleanup
@@ -98,6 +99,81 @@ def _text(value: Any) -> str:
 def _bytes(text: str) -> bytes:
     """An id for a query parameter: the bytes it was read from."""
     return text.encode("utf-8", "surrogateescape")
+
+
+# Turn order of an index row (conv_id, session_id, turn_id, runtime_key, inference_id,
+# created, ...): conversation, creation time (BIGINT NOT NULL), turn id; bytes compare
+# as the server compares VARBINARY.
+_TURN_ORDER = itemgetter(0, 5, 2)
+# group_concat_max_len for the packed index (the largest value both servers take; the
+# result is still bounded by max_allowed_packet).
+_PACKED_MAX = 4294967295
+
+
+DecodedIndexRow = tuple[str, str, str, str, str, int, int, Any]
+
+
+def _decode_index(rows: list[tuple[Any, ...]]) -> list[DecodedIndexRow]:
+    """Index rows (conv, session, turn, runtime_key, inference_id, created, updated,
+    metadata) with ids as text and times as ints, decoded in one tight loop: conversation
+    ids, sessions and runtime keys repeat, so each distinct one is decoded once. Values of
+    another type than the schema's (bytes ids, BIGINT times) take the general path."""
+    seen: dict[Any, str] = {}
+    get = seen.get
+
+    def once(value: Any) -> str:
+        text = seen[value] = _text(value)
+        return text
+
+    try:
+        return [
+            (
+                get(c) or once(c),
+                get(s) or once(s),
+                t.decode("utf-8", "surrogateescape"),
+                get(rk) or once(rk),
+                inf.decode("utf-8", "surrogateescape"),
+                cr if cr.__class__ is int else as_int(cr),
+                up if up.__class__ is int else as_int(up),
+                meta,
+            )
+            for c, s, t, rk, inf, cr, up, meta in rows
+        ]
+    except AttributeError:  # an id that is not bytes
+        return [
+            (_text(c), _text(s), _text(t), _text(rk), _text(inf), as_int(cr), as_int(up), meta)
+            for c, s, t, rk, inf, cr, up, meta in rows
+        ]
+
+
+def _snapshot_counts(cur: Any, conv: bytes) -> list[tuple[Any, ...]]:
+    """(session, turn, phase, snapshot time, block count) of every snapshot of `conv`.
+
+    ``COUNT(*) ... GROUP BY`` reads every membership row of the conversation and groups
+    them (the most expensive read of a timeline). Instead: the first and last ordinal of
+    each snapshot, which the server finds with a loose index scan (a few index dives per
+    snapshot, primary key prefix), and the conversation's row count, a plain range count.
+    Ordinals are unique within a snapshot (the primary key), so each snapshot has at most
+    last - first + 1 rows, and the spans add up to the row count exactly when no snapshot
+    has a gap: then each span is its count. Otherwise (gaps), the counts are grouped.
+    """
+    cur.execute(
+        "SELECT session_id, turn_id, phase, snapshot_created_at_ms, MIN(ordinal), MAX(ordinal) "
+        "FROM turn_block_membership WHERE conv_id = %s "
+        "GROUP BY conv_id, session_id, turn_id, phase, snapshot_created_at_ms",
+        (conv,),
+    )
+    spans = [(s, t, p, ms, as_int(hi) - as_int(lo) + 1) for s, t, p, ms, lo, hi in cur.fetchall()]
+    cur.execute("SELECT COUNT(*) FROM turn_block_membership WHERE conv_id = %s", (conv,))
+    if sum(span[4] for span in spans) == as_int(cur.fetchall()[0][0]):
+        return spans
+    cur.execute(
+        "SELECT session_id, turn_id, phase, snapshot_created_at_ms, COUNT(*) "
+        "FROM turn_block_membership WHERE conv_id = %s "
+        "GROUP BY session_id, turn_id, phase, snapshot_created_at_ms",
+        (conv,),
+    )
+    return list(cur.fetchall())
 
 
 def _code(exc: BaseException) -> int:
@@ -455,15 +531,74 @@ class MySqlStore:
         return await self._timeline.run(timeline_plan(conv_ids))
 
     @staticmethod
-    def _index_rows(cur: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    def _index_rows(cur: Any) -> list[tuple[Any, ...]]:
+        """Every turn's (conv_id, session_id, turn_id, runtime_key, inference_id, created,
+        updated, metadata when the overlay needs it, else None), in turn order: by
+        conversation, creation time, turn id.
+
+        Read in bulk: one row per conversation with its turns packed by the server
+        (``GROUP_CONCAT`` of hex ids and decimal times), split here with a few C calls per
+        turn; PyMySQL's pure-Python row parsing of one row per turn cost more than the rest
+        of the index. Sorted here on the raw bytes, as the server compares ``VARBINARY``
+        (an ``ORDER BY`` makes the server filesort). A conversation whose packed turns were
+        cut (NULL when larger than the server's ``max_allowed_packet``) is read row by row.
+        """
+        cur.execute(f"SET SESSION group_concat_max_len = {_PACKED_MAX}")
         cur.execute(
-            """SELECT conv_id, session_id, turn_id, runtime_key, inference_id,
-                      turn_created_at_ms, updated_at_ms,
-                      CASE WHEN runtime_key = '' OR inference_id = ''
-                           THEN turn_metadata_json END
-               FROM turns ORDER BY conv_id, turn_created_at_ms, turn_id"""
+            """SELECT conv_id, COUNT(*),
+                      GROUP_CONCAT(CONCAT_WS(',', HEX(session_id), HEX(turn_id),
+                                             HEX(runtime_key), HEX(inference_id),
+                                             turn_created_at_ms, updated_at_ms, '')
+                                   SEPARATOR ';')
+               FROM turns GROUP BY conv_id"""
         )
-        index = list(cur.fetchall())
+        groups = cur.fetchall()
+        cur.execute(
+            "SELECT conv_id, session_id, turn_id, turn_metadata_json FROM turns "
+            "WHERE runtime_key = '' OR inference_id = ''"
+        )
+        metadata = {(c, s, t): meta for c, s, t, meta in cur.fetchall()}
+        rows: list[tuple[Any, ...]] = []
+        append = rows.append
+        unhex = bytes.fromhex
+        for conv, count, packed in groups:
+            if isinstance(packed, bytes | bytearray):
+                packed = bytes(packed).decode("ascii")
+            # Each turn ends with ',': a cut list (NULL, or short) is never taken as whole.
+            whole = isinstance(packed, str) and packed.endswith(",")
+            items = packed.split(";") if whole else []
+            if len(items) != as_int(count):
+                cur.execute(
+                    """SELECT conv_id, session_id, turn_id, runtime_key, inference_id,
+                              turn_created_at_ms, updated_at_ms,
+                              CASE WHEN runtime_key = '' OR inference_id = ''
+                                   THEN turn_metadata_json END
+                       FROM turns WHERE conv_id = %s""",
+                    (conv,),
+                )
+                rows.extend(cur.fetchall())
+                continue
+            for item in items:
+                s, t, rk, inf, created, updated, _ = item.split(",")
+                sess, turn = unhex(s), unhex(t)
+                append(
+                    (
+                        conv,
+                        sess,
+                        turn,
+                        unhex(rk),
+                        unhex(inf),
+                        int(created),
+                        int(updated),
+                        metadata.get((conv, sess, turn)),
+                    )
+                )
+        rows.sort(key=_TURN_ORDER)
+        return rows
+
+    @classmethod
+    def _index_and_activity(cls, cur: Any) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        index = cls._index_rows(cur)
         cur.execute(
             """SELECT l.conv_id, COALESCE(
                    (SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
@@ -483,23 +618,32 @@ class MySqlStore:
         activity_rows: list[tuple[Any, ...]],
         timeline: dict[str, TimelineEntry],
     ) -> list[ConversationSummary]:
-        decoded = [
-            ((_text(c), _text(s), _text(t)), _text(rk), _text(inf), as_int(cr), as_int(up), meta)
-            for c, s, t, rk, inf, cr, up, meta in index
-        ]
-        overlay = self._overlay([(key, rk, inf, meta) for key, rk, inf, _, _, meta in decoded])
+        decoded = _decode_index(index)
+        overlay = self._overlay(
+            [
+                ((c, s, t), rk, inf, meta)
+                for c, s, t, rk, inf, _, _, meta in decoded
+                if meta is not None
+            ]
+        )
+        derived, repair = overlay.turns, overlay.repair_now_ms is not None
         rows: list[IndexRow] = []
-        for key, rk, inf, created, updated, _ in decoded:
-            rk2, inf2, updated2, _ = overlay.turn_values(key, rk, inf, created, updated)
-            rows.append((*key, rk2, created, updated2, inf2))
+        append = rows.append
+        for c, s, t, rk, inf, created, updated, _ in decoded:
+            if (repair and updated <= 0) or (c, s, t) in derived:
+                rk, inf, updated, _ = overlay.turn_values((c, s, t), rk, inf, created, updated)
+            append((c, s, t, rk, created, updated, inf))
         activity = {_text(c): as_int(ms) for c, ms in activity_rows}
         return summarize(rows, timeline, activity)
 
     async def conversations(self) -> list[ConversationSummary]:
         self._ready()
-        index, activity = await self._read(self._index_rows)
         timeline = await self._timeline_entries()
-        return await asyncio.to_thread(self._summaries, index, activity, timeline)
+
+        def work() -> list[ConversationSummary]:  # one thread hop: read, then summarise
+            return self._summaries(*self.read_sync(self._index_and_activity), timeline)
+
+        return await asyncio.to_thread(work)
 
     @staticmethod
     def _conversation_rows(
@@ -512,13 +656,7 @@ class MySqlStore:
                 (conv,),
             )
             turns = list(cur.fetchall())
-            cur.execute(
-                "SELECT session_id, turn_id, phase, snapshot_created_at_ms, COUNT(*) "
-                "FROM turn_block_membership WHERE conv_id = %s "
-                "GROUP BY session_id, turn_id, phase, snapshot_created_at_ms",
-                (conv,),
-            )
-            return turns, list(cur.fetchall())
+            return turns, _snapshot_counts(cur, conv)
 
         return work
 
@@ -535,8 +673,12 @@ class MySqlStore:
 
     async def conversation(self, conv_id: str) -> ConversationRecords:
         self._ready()
-        turn_rows, snap_rows = await self._read(self._conversation_rows(_bytes(conv_id)))
-        turns = await asyncio.to_thread(self._records, conv_id, turn_rows, snap_rows)
+        read = self._conversation_rows(_bytes(conv_id))
+
+        def work() -> tuple[TurnRecord, ...]:  # one thread hop: read, then build records
+            return self._records(conv_id, *self.read_sync(read))
+
+        turns = await asyncio.to_thread(work)
         timeline = (await self._timeline_entries((conv_id,))).get(conv_id)
         return ConversationRecords(conv_id, turns, timeline)
 
@@ -644,7 +786,7 @@ class MySqlStore:
         needle = query.strip().lower()
         if not needle:
             return []
-        index, _ = await self._read(self._index_rows)
+        index = await self._read(self._index_rows)
         decoded = [
             ((_text(c), _text(s), _text(t)), _text(rk), _text(inf), as_int(cr), meta)
             for c, s, t, rk, inf, cr, _, meta in index
