@@ -82,3 +82,18 @@ class SlowChangeTokenStore(WrappedStore):
 
 def unused(_: Any) -> None:
     """(keeps linters quiet about re-exports)"""
+
+
+class LateNoticeFailingStore(WrappedStore):
+    """Its open fails, and a notice it sent from its thread reaches the app only after
+    the failure (as a slow machine can order them)."""
+
+    async def open(self, callbacks: OpenCallbacks | None = None) -> Opened:
+        from tui.store.errors import NotADatabaseError
+        from tui.store.models import Notice, NoticeKind
+
+        loop = asyncio.get_running_loop()
+        if callbacks is not None and callbacks.on_notice is not None:
+            notice = Notice(NoticeKind.LOCK_WAIT, "waiting for another writer's lock")
+            loop.call_later(0.2, callbacks.on_notice, notice)
+        raise NotADatabaseError("not a turns database")

@@ -138,6 +138,7 @@ class TurnsApp(App[None]):
         self._loading_timer: Timer | None = None
         self._last_step = ""
         self._last_notice = ""
+        self._open_failed = False  # the error screen stays until a retry starts a new open
 
     @property
     def label(self) -> str:
@@ -160,6 +161,7 @@ class TurnsApp(App[None]):
             self._loading_timer.stop()
             self._loading_timer = None
         self._last_step = self._last_notice = ""
+        self._open_failed = False
         if loading_now:
             self._show_loading()
         else:  # a quick open goes straight to the main screen (one screen less to draw)
@@ -168,6 +170,8 @@ class TurnsApp(App[None]):
 
     def _show_loading(self) -> None:
         self._loading_timer = None
+        if self._open_failed:
+            return  # a step or notice posted just before the open failed came in late
         if self.opened is None and not isinstance(self.screen, LoadingScreen):
             loading = LoadingScreen(self.label)
             if self._last_step:
@@ -539,6 +543,7 @@ class TurnsApp(App[None]):
         )
 
     def _show_open_error(self, error: BaseException | None) -> None:
+        self._open_failed = True
         if isinstance(error, StoreError):
             screen = ErrorScreen(
                 "Cannot open the database",

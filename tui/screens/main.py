@@ -309,14 +309,15 @@ class MainScreen(Screen[None]):
 
     # -- events ----------------------------------------------------------------------
 
-    @on(DataTable.RowHighlighted, "#conversations")
-    def _conversation_highlighted(self, event: DataTable.RowHighlighted) -> None:
+    @on(ConversationTable.Highlighted)
+    def _conversation_highlighted(self, event: ConversationTable.Highlighted) -> None:
         event.stop()
         self._sync_selection()
 
-    @on(DataTable.RowSelected, "#conversations")
-    def _conversation_chosen(self, event: DataTable.RowSelected) -> None:
+    @on(ConversationTable.Chosen)
+    def _conversation_chosen(self, event: ConversationTable.Chosen) -> None:
         event.stop()
+        self._sync_selection()
         self.timeline.focus()
 
     @on(DataTable.RowSelected, "#timeline")

@@ -1,24 +1,33 @@
-"""The conversation list: every conversation with its current runtime and source."""
+"""The conversation list: every conversation with its current runtime and source.
+
+A virtual list (`render_line`, as Toolong draws its log lines): a row is turned into
+cells only when it is drawn, so listing, filtering or scrolling 10,000 conversations
+costs what one screenful costs, and nothing is added widget by widget or row by row.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
 from tui.domain import count_switches, matches_filter, summary_current_runtime
 from tui.formatting import format_datetime_ms
 from tui.store.records import ConversationSummary
 from tui.widgets.cells import id_cell, runtime_label
-from tui.widgets.fixed_table import FixedWidthTable
 
-# Rows added before the first paint; the rest follow in small batches between which the
-# app repaints and handles keys, so 10,000 conversations never hold up the screen.
-FIRST_BATCH = 200
-BATCH = 500
-BATCH_GAP_S = 0.01
+PADDING = 1  # blank cells on each side of a cell, as a DataTable draws them
 
 
 TIMELINE_ONLY_STYLE = "dim"  # rows of conversations only the timeline store knows
@@ -41,30 +50,86 @@ def conversation_row(summary: ConversationSummary, *, compact: bool) -> list[Tex
     return cells
 
 
-class ConversationTable(FixedWidthTable):
-    """`#conversations`: row keys are conversation ids; filled lazily in batches."""
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    width: int
+    justify: str = "left"
+
+
+WIDE_COLUMNS = (
+    Column("conv", "conversation", 14),
+    Column("session", "session", 10),
+    Column("turns", "turns", 5, "right"),
+    Column("switches", "sw", 3, "right"),
+    Column("last", "last activity", 19),
+    Column("runtime", "current runtime", 18),
+)
+COMPACT_COLUMNS = (
+    Column("conv", "conversation", 12),
+    Column("turns", "turns", 5, "right"),
+    Column("switches", "sw", 3, "right"),
+    Column("runtime", "current runtime", 18),
+)
+
+
+class ConversationTable(ScrollView, can_focus=True):
+    """`#conversations`: one row per listed conversation under a fixed header row."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {"conversations--header", "conversations--cursor"}
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("up", "cursor_up", show=False),  # no description: the help lists ↑ ↓ once
+        Binding("down", "cursor_down", show=False),
         Binding("j", "cursor_down", "Down", show=False, id="conversations.down"),
         Binding("k", "cursor_up", "Up", show=False, id="conversations.up"),
-        Binding("home,g", "scroll_top", "First row", show=False, id="conversations.first"),
-        Binding("end,G", "scroll_bottom", "Last row", show=False, id="conversations.last"),
-        Binding("enter", "select_cursor", "Show timeline", show=False, id="conversations.open"),
+        Binding("pageup", "page_up", show=False),
+        Binding("pagedown", "page_down", show=False),
+        Binding("home,g", "first", "First row", show=False, id="conversations.first"),
+        Binding("end,G", "last", "Last row", show=False, id="conversations.last"),
+        Binding("enter", "choose", "Show timeline", show=False, id="conversations.open"),
     ]
 
+    class Highlighted(Message):
+        """The cursor moved to another conversation (None: the list is empty)."""
+
+        def __init__(self, table: ConversationTable, conv_id: str | None) -> None:
+            super().__init__()
+            self.table = table
+            self.conv_id = conv_id
+
+        @property
+        def control(self) -> ConversationTable:
+            return self.table
+
+    class Chosen(Message):
+        """Enter (or a click) on a conversation: show its timeline."""
+
+        def __init__(self, table: ConversationTable, conv_id: str) -> None:
+            super().__init__()
+            self.table = table
+            self.conv_id = conv_id
+
+        @property
+        def control(self) -> ConversationTable:
+            return self.table
+
     def __init__(self, *, id: str = "conversations") -> None:  # noqa: A002 - Textual's name
-        super().__init__(id=id, cursor_type="row", zebra_stripes=False)
+        super().__init__(id=id)
         self.summaries: tuple[ConversationSummary, ...] = ()
         self._by_id: dict[str, ConversationSummary] = {}
         self.shown: tuple[ConversationSummary, ...] = ()
+        self._index: dict[str, int] | None = None  # conv id -> row in `shown`, on demand
         self.needle = ""
         self.compact = False
         self.show_timeline_only = False  # list the conversations with no turns in this file
         self.in_file_count = 0
         self.timeline_only_count = 0
-        self._generation = 0
+        self.cursor_row = 0
+        self._highlighted: str | None = None  # the conversation last announced
         self._cells: dict[tuple[str, bool], list[Text]] = {}
-        self._columns_compact: bool | None = None
+        self._lines: LRUCache[tuple[str, bool, int, Style], Strip] = LRUCache(512)
 
     # -- state from the parent -------------------------------------------------------
 
@@ -79,6 +144,7 @@ class ConversationTable(FixedWidthTable):
         self.in_file_count = sum(1 for s in self.summaries if s.in_file)
         self.timeline_only_count = len(self.summaries) - self.in_file_count
         self._cells = {}
+        self._lines.clear()
         self._refill(keep)
 
     def set_show_timeline_only(self, show: bool, keep: str | None = None) -> None:
@@ -105,87 +171,166 @@ class ConversationTable(FixedWidthTable):
             self._refill(keep)
 
     @property
-    def fully_loaded(self) -> bool:
-        """Whether every matching row has been added (lazy filling is done)."""
-        return self.row_count == len(self.shown)
+    def row_count(self) -> int:
+        """How many conversations are listed."""
+        return len(self.shown)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        return COMPACT_COLUMNS if self.compact else WIDE_COLUMNS
 
     def conv_id_at_cursor(self) -> str | None:
         """Conversation id of the row under the cursor."""
-        if self.row_count == 0:
+        if not self.shown:
             return None
-        index = min(max(self.cursor_row, 0), self.row_count - 1)
-        if index >= len(self.shown):
-            return None
-        return self.shown[index].conv_id
+        return self.shown[min(max(self.cursor_row, 0), len(self.shown) - 1)].conv_id
+
+    def row_of(self, conv_id: str) -> int | None:
+        """The row of conversation `conv_id` when it is listed."""
+        if self._index is None:
+            self._index = {s.conv_id: i for i, s in enumerate(self.shown)}
+        return self._index.get(conv_id)
 
     def select_conv(self, conv_id: str) -> bool:
-        """Move the cursor to conversation `conv_id` when it is listed (its row is added
-        now if lazy filling has not reached it yet)."""
-        index = next((i for i, s in enumerate(self.shown) if s.conv_id == conv_id), None)
+        """Move the cursor to conversation `conv_id` when it is listed."""
+        index = self.row_of(conv_id)
         if index is None:
             return False
-        if index >= self.row_count:
-            self._refill(conv_id)
-        else:
-            self.move_cursor(row=index, animate=False)
+        self.move_cursor(row=index)
         return True
 
     def summary_for(self, conv_id: str) -> ConversationSummary | None:
         """The listed summary of a conversation."""
         return self._by_id.get(conv_id)
 
-    # -- rendering -------------------------------------------------------------------
+    def get_row_at(self, row: int) -> list[Text]:
+        """The cells of listed row `row` (as drawn, before cutting to the column width)."""
+        return self._row_cells(self.shown[row])
 
-    def _ensure_columns(self) -> None:
-        if self._columns_compact == self.compact and self.columns:
+    # -- the cursor --------------------------------------------------------------------
+
+    @property
+    def _page(self) -> int:
+        """Rows of conversations the view shows at once (the header row aside)."""
+        return max(self.scrollable_content_region.height - 1, 1)
+
+    def move_cursor(self, *, row: int, animate: bool = False, scroll: bool = True) -> None:
+        """Put the cursor on `row` (clamped), scroll it into view, say so if it moved."""
+        del animate  # one-line moves are never animated here; kept for DataTable's callers
+        old = self.cursor_row
+        self.cursor_row = min(max(row, 0), max(len(self.shown) - 1, 0))
+        if scroll:
+            self._scroll_to_cursor()
+        if self.cursor_row != old:
+            self.refresh()
+        self._announce()
+
+    def _scroll_to_cursor(self) -> None:
+        if not self.scrollable_content_region.height:
+            self.call_after_refresh(self._scroll_to_cursor)  # not laid out yet
             return
-        self.clear(columns=True)
-        self.add_column("conversation", width=12 if self.compact else 14, key="conv")
-        if not self.compact:
-            self.add_column("session", width=10, key="session")
-        self.add_column("turns", width=5, key="turns")
-        self.add_column("sw", width=3, key="switches")
-        if not self.compact:
-            self.add_column("last activity", width=19, key="last")
-        self.add_column("current runtime", width=18, key="runtime")
-        self._columns_compact = self.compact
+        top, page = int(self.scroll_y), self._page
+        if self.cursor_row < top:
+            self.scroll_to(y=self.cursor_row, animate=False, immediate=True)
+        elif self.cursor_row >= top + page:
+            self.scroll_to(y=self.cursor_row - page + 1, animate=False, immediate=True)
+
+    def _announce(self) -> None:
+        conv_id = self.conv_id_at_cursor()
+        if conv_id != self._highlighted:
+            self._highlighted = conv_id
+            self.post_message(self.Highlighted(self, conv_id))
+
+    def action_cursor_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - 1)
+
+    def action_cursor_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + 1)
+
+    def action_page_up(self) -> None:
+        self.move_cursor(row=self.cursor_row - self._page)
+
+    def action_page_down(self) -> None:
+        self.move_cursor(row=self.cursor_row + self._page)
+
+    def action_first(self) -> None:
+        self.move_cursor(row=0)
+
+    def action_last(self) -> None:
+        self.move_cursor(row=len(self.shown) - 1)
+
+    def action_choose(self) -> None:
+        conv_id = self.conv_id_at_cursor()
+        if conv_id is not None:
+            self.post_message(self.Chosen(self, conv_id))
+
+    def on_click(self, event: events.Click) -> None:
+        offset = event.get_content_offset(self)
+        if offset is None or offset.y < 1:
+            return  # the header row
+        row = int(self.scroll_y) + offset.y - 1
+        if 0 <= row < len(self.shown):
+            self.focus()
+            self.move_cursor(row=row, scroll=False)
+            self.action_choose()
+
+    # -- drawing -----------------------------------------------------------------------
 
     def _refill(self, keep: str | None) -> None:
-        if not self.is_mounted:
-            return
-        self._generation += 1
-        self._ensure_columns()
-        self.clear(columns=False)
         needle = self.needle
         listed = self.summaries if self.show_timeline_only else self.summaries[: self.in_file_count]
-        self.shown = tuple(s for s in listed if matches_filter(s, needle))
-        target = 0
-        if keep is not None:
-            target = next((i for i, s in enumerate(self.shown) if s.conv_id == keep), 0)
-        first = max(FIRST_BATCH, target + 1)
-        self._add(0, first)
-        if self.row_count:
-            self.move_cursor(row=min(target, self.row_count - 1), animate=False)
-        self._schedule(first)
+        self.shown = listed if not needle else tuple(s for s in listed if matches_filter(s, needle))
+        self._index = None
+        width = sum(c.width + 2 * PADDING for c in self.columns)
+        self.virtual_size = Size(width, len(self.shown) + 1)
+        target = self.row_of(keep) if keep is not None else None
+        self.cursor_row = 0
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+        self.move_cursor(row=target or 0)
 
-    def _schedule(self, start: int) -> None:
-        if start < len(self.shown):
-            generation = self._generation
-            self.set_timer(BATCH_GAP_S, lambda: self._add_batch(start, generation))
+    def _row_cells(self, summary: ConversationSummary) -> list[Text]:
+        key = (summary.conv_id, self.compact)
+        cells = self._cells.get(key)
+        if cells is None:
+            cells = self._cells[key] = conversation_row(summary, compact=self.compact)
+        return cells
 
-    def _add(self, start: int, stop: int) -> None:
-        compact = self.compact
-        cache = self._cells
-        for summary in self.shown[start:stop]:
-            key = (summary.conv_id, compact)
-            cells = cache.get(key)
-            if cells is None:
-                cells = cache[key] = conversation_row(summary, compact=compact)
-            self.add_row(*cells, key=summary.conv_id)
+    def _line(self, cells: Sequence[Text], style: Style) -> Strip:
+        line = Text(style=style, no_wrap=True, end="")
+        pad = " " * PADDING
+        for column, cell in zip(self.columns, cells, strict=True):
+            fitted = cell.copy()
+            fitted.truncate(column.width, overflow=cell.overflow or "ellipsis")
+            fitted.align("right" if column.justify == "right" else "left", column.width)
+            line.append(pad)
+            line.append_text(fitted)
+            line.append(pad)
+        segments = Segment.apply_style(line.render(self.app.console), style=style)
+        return Strip(segments).simplify()
 
-    def _add_batch(self, start: int, generation: int) -> None:
-        if generation != self._generation:
-            return  # the list was refilled meanwhile
-        stop = min(start + BATCH, len(self.shown))
-        self._add(start, stop)
-        self._schedule(stop)
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        scroll_x = int(self.scroll_x)
+        base = self.rich_style
+        if y == 0:
+            header = self.get_component_rich_style("conversations--header")
+            cells = [Text(c.label, justify="left") for c in self.columns]
+            strip = self._line(cells, base + header)
+            return strip.crop_extend(scroll_x, scroll_x + width, base + header)
+        row = int(self.scroll_y) + y - 1
+        if row >= len(self.shown):
+            return Strip.blank(width, base)
+        summary = self.shown[row]
+        if row == self.cursor_row:
+            cursor = base + self.get_component_rich_style("conversations--cursor")
+            strip = Strip(
+                Segment.apply_style(self._line(self._row_cells(summary), base), post_style=cursor)
+            )
+            return strip.crop_extend(scroll_x, scroll_x + width, cursor)
+        key = (summary.conv_id, self.compact, width, base)
+        cached = self._lines.get(key)
+        if cached is None:
+            cached = self._line(self._row_cells(summary), base)
+            self._lines[key] = cached
+        return cached.crop_extend(scroll_x, scroll_x + width, base)

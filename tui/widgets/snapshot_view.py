@@ -292,16 +292,18 @@ class SnapshotView(ScrollView, can_focus=True):
         # force: the scrollbar that new content needs is only shown after the next
         # layout, and until then a plain scroll_to is refused
         self.scroll_to(y=y, animate=False, immediate=True, force=True)
-        if self.scroll_y != y:
-            self._pending_y = y
-            self.call_after_refresh(self._scroll_pending)
-        else:
-            self._pending_y = None
+        self._pending_y = y if self.scroll_y != y else None
+        # after the layout: land the scroll if it was refused, and move the thumb of a
+        # scrollbar that was not shown when the scroll happened (Textual only moves it
+        # while it is shown)
+        self.call_after_refresh(self._scroll_pending)
 
     def _scroll_pending(self) -> None:
         y, self._pending_y = self._pending_y, None
         if y is not None:
             self.scroll_to(y=y, animate=False, immediate=True, force=True)
+        if self.show_vertical_scrollbar:
+            self.vertical_scrollbar.position = self.scroll_y
 
     # -- the line model ----------------------------------------------------------------
 
