@@ -11,12 +11,13 @@ hundreds of blocks or a block of megabytes opens at once.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -280,6 +281,24 @@ class TurnDetailScreen(Screen[None]):
         when given; the latest snapshot when there is no such one), scrolled to the block of
         ordinal `block_ordinal` and marked (a find's match)."""
         super().__init__(id="turn-detail")
+        self._set_turn(
+            conversation,
+            turn,
+            phase=phase,
+            snapshot_created_at_ms=snapshot_created_at_ms,
+            block_ordinal=block_ordinal,
+        )
+
+    def _set_turn(
+        self,
+        conversation: ConversationView,
+        turn: TurnView,
+        *,
+        phase: str | None,
+        snapshot_created_at_ms: int | None,
+        block_ordinal: int | None,
+    ) -> None:
+        """Every field of a freshly opened detail (the view toggles back to their defaults)."""
         self.conversation = conversation
         self.raw_visible = False
         self.exact = False  # every block in its exact view
@@ -292,6 +311,30 @@ class TurnDetailScreen(Screen[None]):
         if block_ordinal is not None and self.start_index is not None:
             snap = self.snapshots[self.start_index]
             self.found_block = ((snap.phase, snap.snapshot_created_at_ms), block_ordinal)
+
+    def reuse_for(
+        self,
+        conversation: ConversationView,
+        turn: TurnView,
+        *,
+        phase: str | None = None,
+        snapshot_created_at_ms: int | None = None,
+        block_ordinal: int | None = None,
+    ) -> None:
+        """Show another turn as a freshly opened detail would, in this already composed
+        screen (pushing it again then costs no compose, mount or styling of its widgets)."""
+        self._set_turn(
+            conversation,
+            turn,
+            phase=phase,
+            snapshot_created_at_ms=snapshot_created_at_ms,
+            block_ordinal=block_ordinal,
+        )
+        if self.is_mounted:
+            self.query_one("#detail-title", Static).update(self._title())
+            snapshots = self.query_one(SnapshotList)
+            snapshots.set_options(snapshot_options(self.snapshots, turn_time_ms(turn)))
+            self._present()
 
     def _point_at(self, turn: TurnView) -> None:
         self.turn = turn
@@ -396,6 +439,10 @@ class TurnDetailScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#snapshots").border_title = Text("snapshots")
+        self._present()
+
+    def _present(self) -> None:
+        """Titles, focus and the first snapshot's request of a newly shown turn."""
         self._update_scroll_title()
         self.query_one(SnapshotList).focus()
         self._render_sections()
@@ -460,12 +507,14 @@ class TurnDetailScreen(Screen[None]):
         """The section of the block a find jumped to, when shown (and marked)."""
         return self.view.marked_section()
 
-    def _render_sections(self, *, keep_scroll: bool = False) -> None:
-        """Hand the view its sections; scroll to the raw view, the found block, the marker
-        or the top."""
+    def _render_sections(
+        self, *, keep_scroll: bool = False, sections: list[Section] | None = None
+    ) -> None:
+        """Hand the view its sections (`sections` when already built); scroll to the raw
+        view, the found block, the marker or the top."""
         view = self.view
         y = view.scroll_y
-        view.set_sections(self._sections())
+        view.set_sections(self._sections() if sections is None else sections)
         found = self.found_section() if self.compare_mode is None else None
         if keep_scroll:
             view.scroll_y_to(y)
@@ -512,7 +561,44 @@ class TurnDetailScreen(Screen[None]):
         self.expanded = False
         if self.compare_mode is not None:
             self._compare(self.compare_mode)  # the shown snapshot changed: so does its diff
-        self._render_sections()
+            self._render_sections()
+            return
+        self._build_sections()
+
+    def _view_state(self) -> tuple[object, ...]:
+        """What the sections are built from (a change while building: build again)."""
+        return (
+            self.requested,
+            self.detail,
+            self.exact,
+            self.expanded,
+            self.raw_visible,
+            self.compare_mode,
+            self.found_block,
+        )
+
+    @work(exclusive=True, group="detail-sections", exit_on_error=False)
+    async def _build_sections(self) -> None:
+        """Build and lay out a snapshot's sections in a thread (a few hundred blocks of
+        JSON, Markdown styling and wrapping), then hand them to the view."""
+        state = self._view_state()
+        view = self.view
+        blocks = len(self.detail.blocks) if self.detail is not None else 0
+        width = view.width_when_scrolling() if blocks > 3 else view.content_width()
+        sections = await asyncio.to_thread(self._laid_out, width)
+        if self._view_state() == state:
+            self._render_sections(sections=sections)
+        else:
+            self._render_sections()  # a toggle came meanwhile: build what it asks for now
+
+    def _laid_out(self, width: int) -> list[Section]:
+        """The sections, text ones laid out at `width` (run off the event loop; the view
+        lays out the few that hold Rich renderables, which need its console)."""
+        sections = self._sections()
+        for section in sections:
+            if section.renderable is None:
+                section.layout(width, None)
+        return sections
 
     # -- the diff (d) ----------------------------------------------------------------
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Iterable, Sequence
 from typing import ClassVar
 
 from rich.cells import cell_len
@@ -43,6 +43,7 @@ def density_for(width: int) -> Density:
 
 
 NO_TURNS = "this conversation has no turns in this file"
+DETAIL_SCREEN = "turn-detail"  # the one kept turn detail screen (App.install_screen)
 WRAPPED_FIRST = "wrapped to the first switch"
 WRAPPED_LAST = "wrapped to the last switch"
 
@@ -474,14 +475,47 @@ class MainScreen(Screen[None]):
 
     async def _open_detail(self, view: ConversationView, turn: TurnView, place: Place) -> None:
         """Push the turn detail at the snapshot `place` names, scrolled to its block."""
-        screen = TurnDetailScreen(
+        await self._push_detail(
             view,
             turn,
             phase=place.phase,
             snapshot_created_at_ms=place.snapshot_created_at_ms,
             block_ordinal=place.block_ordinal,
         )
-        await self.app.push_screen(screen)
+
+    def _push_detail(
+        self,
+        view: ConversationView,
+        turn: TurnView,
+        *,
+        phase: str | None = None,
+        snapshot_created_at_ms: int | None = None,
+        block_ordinal: int | None = None,
+    ) -> Awaitable[object]:
+        """Push the turn detail. One detail screen is composed once and kept (installed):
+        opening another turn re-points it instead of composing, mounting and styling a new
+        one, which is most of the cost of a screen."""
+        app = self.app
+        kept = app.get_screen(DETAIL_SCREEN) if app.is_screen_installed(DETAIL_SCREEN) else None
+        if isinstance(kept, TurnDetailScreen) and kept not in app.screen_stack:
+            kept.reuse_for(
+                view,
+                turn,
+                phase=phase,
+                snapshot_created_at_ms=snapshot_created_at_ms,
+                block_ordinal=block_ordinal,
+            )
+            return app.push_screen(kept)
+        screen = TurnDetailScreen(
+            view,
+            turn,
+            phase=phase,
+            snapshot_created_at_ms=snapshot_created_at_ms,
+            block_ordinal=block_ordinal,
+        )
+        if kept is None:
+            app.install_screen(screen, DETAIL_SCREEN)
+        return app.push_screen(screen)
 
     # -- the command palette ---------------------------------------------------------
 
@@ -537,7 +571,7 @@ class MainScreen(Screen[None]):
         turn = self.timeline.turn_at_cursor()
         if self.view is None or turn is None:
             return
-        self.app.push_screen(TurnDetailScreen(self.view, turn))
+        self._push_detail(self.view, turn)
 
     def action_check(self) -> None:
         """Open the database check; its chosen row comes back as a place to go to."""

@@ -173,17 +173,21 @@ class Section:
             self._lines.append(lines)
         return self._lines[index]
 
-    def layout(self, width: int, console: Console) -> None:
-        """Lay the section out for `width` cells (a no-op when it already is)."""
+    def layout(self, width: int, console: Console | None) -> None:
+        """Lay the section out for `width` cells (a no-op when it already is). Text is laid
+        out without a console (so in any thread); a renderable needs the view's."""
         if width == self._width:
             return
-        self._width = width
         inner = max(width - self.gutter, 1)
         if self.renderable is not None:
+            if console is None:
+                return  # left for the view (its console) to lay out
+            self._width = width
             options = console.options.update(width=inner, height=None, highlight=False)
             lines = console.render_lines(self.renderable, options, pad=False)
             self._strips = [Strip(line) for line in lines]
             return
+        self._width = width
         rows = array("q")
         for p in range(len(self.parts)):
             for li, line in enumerate(self._part_lines(p)):
@@ -307,17 +311,26 @@ class SnapshotView(ScrollView, can_focus=True):
 
     # -- the line model ----------------------------------------------------------------
 
-    def _content_width(self) -> int:
+    def content_width(self) -> int:
+        """The width sections are laid out at (the scrollbar's column aside)."""
         width = self.scrollable_content_region.width
         return width if width > 0 else max(self.size.width, 1)
 
+    def width_when_scrolling(self) -> int:
+        """The width sections will have once a vertical scrollbar shows (a long snapshot:
+        laid out for it beforehand, they need no second layout when it appears)."""
+        width = self.content_width()
+        if not self.show_vertical_scrollbar:
+            width -= self.styles.scrollbar_size_vertical
+        return max(width, 1)
+
     def _relayout(self) -> None:
-        width = self._content_width()
+        width = self.content_width()
         console = self.app.console
         starts: list[int] = []
         total = 0
         for s in self.sections:
-            if s._width != width or self._laid_width != width:
+            if s._width != width:  # sections laid out beforehand (in a thread) are kept
                 s.layout(width, console)
             starts.append(total)
             total += s.height()
@@ -333,7 +346,7 @@ class SnapshotView(ScrollView, can_focus=True):
 
     def _check_width(self) -> None:
         """Lay out again for a new width, keeping the row at the top of the view."""
-        if self._content_width() == self._laid_width:
+        if self.content_width() == self._laid_width:
             return
         top = self._pending_y if self._pending_y is not None else self.scroll_y
         anchor = self.locate(int(top))
