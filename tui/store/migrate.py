@@ -9,10 +9,13 @@ rules, and indexes created. ``geppetto_turns`` keeps its table and is backfilled
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from tui.store import gojson, schema
 from tui.store.errors import printable
@@ -116,6 +119,31 @@ def _selected_turn_rows(conn: sqlite3.Connection) -> tuple[tuple[str, ...], list
         conn.text_factory = factory
 
 
+# A JSON number "-0..." can only follow one of these (JSON whitespace included). orjson
+# reads -0 as the integer 0 where Go keeps the float -0, so only texts with a "-0" in a
+# number position need the exact decoder; a "-0" inside a string ("2026-02-...", a UUID)
+# does not. Over-approximate on purpose: a match only means "take the exact path".
+_NUMBER_NEG_ZERO = re.compile(rb"[:\[,\s]-0")
+
+
+def _fast_metadata(meta_json: bytes) -> dict[str, Any] | None:
+    """`gojson.decode_metadata(meta_json, float64=False)` for raw bytes, with orjson tried
+    first whenever no "-0" stands in a number position; everything orjson refuses goes to
+    `decode_metadata`, which has the last word (the same answers, per row)."""
+    if gojson.FAST_DECODE and (
+        b"-0" not in meta_json or _NUMBER_NEG_ZERO.search(meta_json) is None
+    ):
+        try:
+            fast = orjson.loads(meta_json)
+        except (orjson.JSONDecodeError, ValueError, TypeError, RecursionError):
+            pass
+        else:
+            if fast is None:
+                return {}
+            return fast if isinstance(fast, dict) else None
+    return gojson.decode_metadata(meta_json, float64=False)
+
+
 def _compute_turn_backfill(
     conn: sqlite3.Connection, run: _Run, progress: ProgressFn
 ) -> tuple[tuple[str, ...], list[BackfillUpdate]]:
@@ -125,15 +153,34 @@ def _compute_turn_backfill(
     updates: list[BackfillUpdate] = []
     total = len(rows)
     no_key = 0
+    extract_rk = gojson.extract_runtime_key
+    extract_inf = gojson.extract_inference_id
     for i, row in enumerate(rows):
         if i % PROGRESS_EVERY == 0:
             progress(Progress("backfill", i, total))
         rk0, inf0, meta_json = row[width:]
+        if rk0 == b"" and inf0 == b"" and type(meta_json) is bytes:
+            # The common case (both columns just added): backfill_values("", "", meta).
+            meta = _fast_metadata(meta_json)
+            if meta is None:
+                run.malformed += 1
+                run.unknown_malformed += 1
+                continue
+            rk = extract_rk(meta)
+            inf = extract_inf(meta)
+            if not rk.strip():
+                no_key += 1
+            if rk or inf:
+                updates.append(BackfillUpdate(tuple(row[:width]), rk, inf, rk != "", inf != ""))
+            continue
         rk0 = _as_text(rk0)
         inf0 = _as_text(inf0)
-        meta = gojson.decode_metadata(
-            meta_json if isinstance(meta_json, str | bytes) else None, float64=False
-        )
+        if isinstance(meta_json, bytes):
+            meta = _fast_metadata(meta_json)
+        else:
+            meta = gojson.decode_metadata(
+                meta_json if isinstance(meta_json, str) else None, float64=False
+            )
         if meta is None:
             run.malformed += 1
             if not rk0.strip():
