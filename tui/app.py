@@ -87,7 +87,14 @@ def describe_error(error: BaseException | None) -> str:
 class TurnsApp(App[None]):
     """Terminal debugger for turns databases."""
 
-    CSS_PATH = "app.tcss"
+    # Every screen's CSS is loaded with the app: a screen with its own CSS_PATH makes
+    # Textual re-parse every stylesheet and re-style every widget on its first push
+    # (about half of the first turn detail's cost).
+    CSS_PATH = [
+        "app.tcss",
+        "screens/detail.tcss",
+        "screens/export_dialog.tcss",
+    ]
     TITLE = "turns-tui"
     ENABLE_COMMAND_PALETTE = True
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (MEDIUM_FROM, "-medium"), (WIDE_FROM, "-wide")]

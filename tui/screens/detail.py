@@ -168,8 +168,6 @@ def comparison_target(
 class TurnDetailScreen(Screen[None]):
     """Every snapshot of a turn; blocks rendered by kind; metadata and raw metadata."""
 
-    CSS_PATH = "detail.tcss"
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back"),
         Binding(
@@ -508,13 +506,20 @@ class TurnDetailScreen(Screen[None]):
         return self.view.marked_section()
 
     def _render_sections(
-        self, *, keep_scroll: bool = False, sections: list[Section] | None = None
+        self,
+        *,
+        keep_scroll: bool = False,
+        sections: list[Section] | None = None,
+        width: int | None = None,
     ) -> None:
-        """Hand the view its sections (`sections` when already built); scroll to the raw
-        view, the found block, the marker or the top."""
+        """Hand the view its sections (`sections` when already built, laid out for
+        `width`); scroll to the raw view, the found block, the marker or the top."""
         view = self.view
         y = view.scroll_y
-        view.set_sections(self._sections() if sections is None else sections)
+        if sections is None:
+            view.set_sections(self._sections())
+        else:
+            view.set_sections(sections, width)
         found = self.found_section() if self.compare_mode is None else None
         if keep_scroll:
             view.scroll_y_to(y)
@@ -583,11 +588,15 @@ class TurnDetailScreen(Screen[None]):
         JSON, Markdown styling and wrapping), then hand them to the view."""
         state = self._view_state()
         view = self.view
+        for _ in range(200):  # a screen's first snapshot can come before its first layout
+            if view.size.width:
+                break
+            await asyncio.sleep(0.005)
         blocks = len(self.detail.blocks) if self.detail is not None else 0
         width = view.width_when_scrolling() if blocks > 3 else view.content_width()
         sections = await asyncio.to_thread(self._laid_out, width)
         if self._view_state() == state:
-            self._render_sections(sections=sections)
+            self._render_sections(sections=sections, width=width)
         else:
             self._render_sections()  # a toggle came meanwhile: build what it asks for now
 

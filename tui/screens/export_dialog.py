@@ -69,8 +69,6 @@ class ExportFinished(Message):
 class ConfirmOverwrite(ModalScreen[bool]):
     """`<path> exists: overwrite it?` Yes (y) or no (n, esc; the default)."""
 
-    CSS_PATH = "export_dialog.tcss"
-
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Overwrite", id="export-confirm.yes"),
         Binding("n", "answer(False)", "Keep the file", id="export-confirm.no"),
@@ -111,8 +109,6 @@ class ConfirmOverwrite(ModalScreen[bool]):
 class ExportDialog(ModalScreen[ExportRequest | None]):
     """The format (json, markdown, minitrace) and the file, `<conv_id>.<ext>` in `folder`
     by default; enter or Export writes, esc cancels."""
-
-    CSS_PATH = "export_dialog.tcss"
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "cancel", "Cancel", id="export.cancel"),

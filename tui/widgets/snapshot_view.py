@@ -255,11 +255,15 @@ class SnapshotView(ScrollView, can_focus=True):
 
     # -- content -----------------------------------------------------------------------
 
-    def set_sections(self, sections: Sequence[Section]) -> None:
-        """Show `sections` (laid out now for the current width)."""
+    def set_sections(self, sections: Sequence[Section], width: int | None = None) -> None:
+        """Show `sections`, laid out now for the current width; or for `width` when they
+        were laid out for it beforehand and it is the width the view has now or will have
+        once its scrollbar shows (so they are not laid out twice)."""
         self.sections = list(sections)
         self._laid_width = -1
-        self._relayout()
+        if width not in (self.content_width(), self.width_when_scrolling()):
+            width = None
+        self._relayout(width)
 
     def replace_section(self, key: str, section: Section) -> None:
         """Swap the section called `key` for `section`, keeping the scroll position."""
@@ -324,8 +328,8 @@ class SnapshotView(ScrollView, can_focus=True):
             width -= self.styles.scrollbar_size_vertical
         return max(width, 1)
 
-    def _relayout(self) -> None:
-        width = self.content_width()
+    def _relayout(self, width: int | None = None) -> None:
+        width = width or self.content_width()
         console = self.app.console
         starts: list[int] = []
         total = 0
@@ -346,13 +350,15 @@ class SnapshotView(ScrollView, can_focus=True):
 
     def _check_width(self) -> None:
         """Lay out again for a new width, keeping the row at the top of the view."""
-        if self.content_width() == self._laid_width:
+        laid = self._laid_width
+        if laid == self.content_width():
             return
+        bar = self.styles.scrollbar_size_vertical
+        if laid == self.content_width() - bar and self._total > self.size.height:
+            return  # laid out for the scrollbar this content is about to get
         top = self._pending_y if self._pending_y is not None else self.scroll_y
         anchor = self.locate(int(top))
-        for s in self.sections:
-            s.invalidate()
-        self._relayout()
+        self._relayout()  # sections already laid out for this width keep their layout
         if anchor is not None:
             index, row = anchor
             height = self.sections[index].height()
