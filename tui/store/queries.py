@@ -187,6 +187,38 @@ def _geppetto_ids(overlay: Overlay) -> Plan[dict[tuple[str, str, str], tuple[str
     return out
 
 
+_SNAPSHOT_KEY = "m.conv_id = l.conv_id AND m.session_id = l.session_id AND m.turn_id = l.turn_id"
+
+# The newest snapshot time of one turn, read from the membership index without walking
+# all its rows: the index (conv, session, turn, phase, snapshot DESC, ...) gives each
+# phase's newest snapshot in one seek, and the phases are found by skipping from one to
+# the next (MIN(phase) > the previous). The latest turn of a long agent conversation has
+# hundreds of rows (every block, in every snapshot) but a handful of phases.
+_NEWEST_SNAPSHOT_SKIP = f"""(WITH RECURSIVE ph(p) AS (
+        SELECT MIN(m.phase) FROM turn_block_membership m WHERE {_SNAPSHOT_KEY}
+        UNION ALL
+        SELECT (SELECT MIN(m.phase) FROM turn_block_membership m
+                WHERE {_SNAPSHOT_KEY} AND m.phase > ph.p)
+        FROM ph WHERE ph.p IS NOT NULL)
+    SELECT MAX((SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
+                WHERE {_SNAPSHOT_KEY} AND m.phase = ph.p))
+    FROM ph WHERE ph.p IS NOT NULL)"""
+_NEWEST_SNAPSHOT_SCAN = (
+    f"(SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m WHERE {_SNAPSHOT_KEY})"
+)
+
+
+def _phase_skips_exactly(rows: Rows) -> bool:
+    """Whether skipping phases finds every row: `phase` NOT NULL (MIN skips NULLs) with
+    TEXT affinity (so `phase > p` compares as the index orders; a column without it could
+    hold integers, which a text `p` would compare after)."""
+    if len(rows) != 1:
+        return False
+    decl, notnull = str(rows[0][0] or "").upper(), rows[0][1]
+    text = "INT" not in decl and any(t in decl for t in ("CHAR", "CLOB", "TEXT"))
+    return text and as_int(notnull) == 1
+
+
 def activity_plan(source: Source) -> Plan[dict[str, int]]:
     """Newest snapshot time of each conversation (its latest turn's newest snapshot).
 
@@ -195,6 +227,13 @@ def activity_plan(source: Source) -> Plan[dict[str, int]]:
     """
     if source.kind != "normalized":
         return {}
+    phase = yield (
+        MAIN,
+        "SELECT type, \"notnull\" FROM pragma_table_info('turn_block_membership') "
+        "WHERE name = 'phase'",
+        (),
+    )
+    newest = _NEWEST_SNAPSHOT_SKIP if _phase_skips_exactly(phase) else _NEWEST_SNAPSHOT_SCAN
     created = source.expr("turn_created_at_ms")
     rows = yield (
         MAIN,
@@ -204,10 +243,7 @@ def activity_plan(source: Source) -> Plan[dict[str, int]]:
                            ROW_NUMBER() OVER (PARTITION BY conv_id
                                               ORDER BY {created} DESC, turn_id DESC) AS n
                     FROM turns) WHERE n = 1)
-            SELECT CAST(l.conv_id AS TEXT), COALESCE(
-                (SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
-                 WHERE m.conv_id = l.conv_id AND m.session_id = l.session_id
-                   AND m.turn_id = l.turn_id), l.created, 0)
+            SELECT CAST(l.conv_id AS TEXT), COALESCE({newest}, l.created, 0)
             FROM latest l""",
         (),
     )
