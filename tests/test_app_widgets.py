@@ -131,3 +131,20 @@ async def test_large_text_renders_only_what_is_visible() -> None:
         assert view.scroll_y > 100_000
         line = view.render_line(0).text
         assert line.split()[1:2] == ["row"] and int(line.split()[2]) > 199_000
+
+
+async def test_the_lists_filter_equals_the_domain_rule() -> None:
+    """The joined lower-case texts the list searches give what `matches_filter` gives,
+    for needles that hit one field, that would span two, and blanks."""
+    from tui.domain import matches_filter
+
+    data = summaries(3000)
+    app = ListApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        table = app.query_one(ConversationTable)
+        table.set_conversations(data)
+        await settle(pilot)
+        for needle in ("CONV-0001", "sess-02", "planner", "inventory", "7\x00sess", " ", "zz"):
+            table.set_filter(needle)
+            want = [s.conv_id for s in data if matches_filter(s, needle)]
+            assert [s.conv_id for s in table.shown] == want, needle

@@ -52,7 +52,7 @@ SWITCHES = Binding.Group("Switch")
 # ! and ctrl+f share one too (`! ^f Check/find`).
 INVESTIGATE = Binding.Group("Check/find")
 
-DEBOUNCE_ABOVE = 2000  # conversations: filter as you type below this, after a pause above
+DEBOUNCE_ABOVE = 20_000  # conversations: filter as you type below this, after a pause above
 DEBOUNCE_S = 0.15
 
 

@@ -28,9 +28,24 @@ from tui.store.records import ConversationSummary
 from tui.widgets.cells import id_cell, runtime_label
 
 PADDING = 1  # blank cells on each side of a cell, as a DataTable draws them
+PREPARE_FILTER_ABOVE = 500  # conversations: build the filter's texts in a thread
 
 
 TIMELINE_ONLY_STYLE = "dim"  # rows of conversations only the timeline store knows
+
+
+def filter_text(summary: ConversationSummary) -> str:
+    """What the filter searches, lower-cased and joined by NULs: `needle in` it is
+    `tui.domain.matches_filter` for any needle without a NUL, in one string search."""
+    current = summary_current_runtime(summary).key
+    fields = (
+        summary.conv_id,
+        summary.session_id,
+        current,
+        *summary.runtime_keys,
+        *summary.inference_ids,
+    )
+    return "\0".join(f.lower() for f in fields)
 
 
 def conversation_row(summary: ConversationSummary, *, compact: bool) -> list[Text]:
@@ -129,6 +144,7 @@ class ConversationTable(ScrollView, can_focus=True):
         self.cursor_row = 0
         self._highlighted: str | None = None  # the conversation last announced
         self._cells: dict[tuple[str, bool], list[Text]] = {}
+        self._filter_texts: dict[str, str] = {}  # conv id -> filter_text, on first filter
         self._lines: LRUCache[tuple[str, bool, int, Style], Strip] = LRUCache(512)
 
     # -- state from the parent -------------------------------------------------------
@@ -144,8 +160,19 @@ class ConversationTable(ScrollView, can_focus=True):
         self.in_file_count = sum(1 for s in self.summaries if s.in_file)
         self.timeline_only_count = len(self.summaries) - self.in_file_count
         self._cells = {}
+        self._filter_texts = {}
         self._lines.clear()
         self._refill(keep)
+        if self.is_mounted and len(self.summaries) > PREPARE_FILTER_ABOVE:
+            # ready before the first key of a filter (about 8 µs a conversation)
+            summaries = self.summaries
+            self.run_worker(
+                lambda: self._prepare_filter(summaries),
+                thread=True,
+                exclusive=True,
+                group="filter-texts",
+                exit_on_error=False,
+            )
 
     def set_show_timeline_only(self, show: bool, keep: str | None = None) -> None:
         """List (dimmed, after the others) or hide the timeline-only conversations."""
@@ -279,7 +306,7 @@ class ConversationTable(ScrollView, can_focus=True):
     def _refill(self, keep: str | None) -> None:
         needle = self.needle
         listed = self.summaries if self.show_timeline_only else self.summaries[: self.in_file_count]
-        self.shown = listed if not needle else tuple(s for s in listed if matches_filter(s, needle))
+        self.shown = listed if not needle.strip() else self._matching(listed, needle)
         self._index = None
         width = sum(c.width + 2 * PADDING for c in self.columns)
         self.virtual_size = Size(width, len(self.shown) + 1)
@@ -288,6 +315,24 @@ class ConversationTable(ScrollView, can_focus=True):
         self.scroll_to(y=0, animate=False, immediate=True)
         self.refresh()
         self.move_cursor(row=target or 0)
+
+    def _prepare_filter(self, summaries: tuple[ConversationSummary, ...]) -> None:
+        texts = {s.conv_id: filter_text(s) for s in summaries}
+        if summaries is self.summaries:
+            self._filter_texts = texts
+
+    def _matching(
+        self, listed: tuple[ConversationSummary, ...], needle: str
+    ) -> tuple[ConversationSummary, ...]:
+        n = needle.strip().lower()
+        if "\0" in n:  # could span two fields of the joined text: the rule itself
+            return tuple(s for s in listed if matches_filter(s, needle))
+        texts = self._filter_texts
+        if len(texts) < len(self.summaries):
+            for summary in self.summaries:
+                if summary.conv_id not in texts:
+                    texts[summary.conv_id] = filter_text(summary)
+        return tuple(s for s in listed if n in texts[s.conv_id])
 
     def _row_cells(self, summary: ConversationSummary) -> list[Text]:
         key = (summary.conv_id, self.compact)
