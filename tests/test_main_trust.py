@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from rich.cells import cell_len, split_graphemes
 from rich.text import Text
-from textual.widgets import Footer, Input, Static
-from textual.widgets._footer import FooterKey
+from textual.widgets import Input, Static
 
 from tests import builders as b
 from tests.snapshot_apps.detail_scenario import build_detail_db
@@ -26,6 +25,7 @@ from tui.app import TurnsApp, make_app
 from tui.formatting import safe_text
 from tui.screens.main import NO_TURNS, WRAPPED_FIRST, WRAPPED_LAST, MainScreen
 from tui.widgets.cells import ELLIPSIS, fit, fit_middle, visible_key
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.timeline import TimelineTable
 
 WIDE = (160, 48)
@@ -226,8 +226,9 @@ async def test_timeline_only_conversations_hidden_counted_and_toggled(
         # the toggle key: in the footer, in the help's bindings and in the palette
         binding = main.active_bindings["t"].binding
         assert binding.id == "main.toggle-timeline-only" and binding.show
-        keys = {k.key: k.description for k in main.query_one(Footer).query(FooterKey)}
-        assert keys.get("t") == "Timeline-only"
+        bar = main.query_one(KeyBar)
+        assert bar.shown().get("t") == "Timeline-only"
+        assert "t Timeline-only" in bar.plain
         titles = [c.title for c in app.get_system_commands(main)]
         assert "Show timeline-only conversations" in titles
 
@@ -417,7 +418,7 @@ async def test_eighty_by_twenty_four_keeps_footer_and_eight_rows(tmp_path: Path)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         main = main_screen(app)
-        footer = main.query_one(Footer)
+        footer = main.query_one(KeyBar)
         assert footer.region.height == 1 and footer.region.bottom == 24
         table = main.conversations
 

@@ -17,13 +17,14 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from tui.check import KIND_LABELS, Anomaly, CheckReport
 from tui.formatting import safe_text
 from tui.messages import Place
 from tui.widgets.cells import fit, short_id_cells
 from tui.widgets.fixed_table import FixedWidthTable
+from tui.widgets.key_bar import KeyBar
 
 KIND_WIDTH = 28  # the longest kind: current_runtime_disagreement
 ID_WIDTH = 14
@@ -109,7 +110,7 @@ class CheckScreen(ModalScreen[Place | None]):
             yield Static(Text(""), id="check-counts")
             yield CheckTable(id="check-table", cursor_type="row", zebra_stripes=False)
             yield Static(Text(""), id="check-detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#check-box").border_title = Text("database check")

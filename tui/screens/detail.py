@@ -23,7 +23,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from tui.diff import (
@@ -46,6 +46,7 @@ from tui.widgets.detail_sections import (
     snapshot_sections,
 )
 from tui.widgets.diff_view import diff_sections, nothing_to_compare
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.snapshot_view import Section, SnapshotView
 
 __all__ = ["MAX_BLOCKS", "SnapshotList", "TurnDetailScreen"]
@@ -428,7 +429,7 @@ class TurnDetailScreen(Screen[None]):
                 *snapshot_options(self.snapshots, turn_time_ms(self.turn)), id="snapshots"
             )
             yield SnapshotView(id="detail-scroll")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     @property
     def view(self) -> SnapshotView:

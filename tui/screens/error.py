@@ -11,9 +11,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Center, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Static
+from textual.widgets import Button, Static
 
 from tui.formatting import safe_text
+from tui.widgets.key_bar import KeyBar
 
 HINT = (
     "turns-tui opens pinocchio / geppetto turns databases (SQLite files with turns, "
@@ -68,7 +69,7 @@ class ErrorScreen(Screen[None]):
                     yield Button("Retry read-only (o)", id="error-retry-ro", variant="primary")
                 yield Button("Retry (r)", id="error-retry")
                 yield Button("Quit (q)", id="error-quit", variant="error")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#error-retry-ro" if self.locked else "#error-quit", Button).focus()

@@ -20,9 +20,10 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Button, Footer, Input, Label, RadioButton, RadioSet, Static
+from textual.widgets import Button, Input, Label, RadioButton, RadioSet, Static
 
 from tui.formatting import safe_text
+from tui.widgets.key_bar import KeyBar
 
 FORMATS = ("json", "markdown", "minitrace")
 EXTENSIONS = {"json": "json", "markdown": "md", "minitrace": "minitrace.json"}
@@ -87,7 +88,7 @@ class ConfirmOverwrite(ModalScreen[bool]):
             with Horizontal(id="export-confirm-buttons"):
                 yield Button("Overwrite (y)", id="export-confirm-yes", variant="error")
                 yield Button("Keep it (n)", id="export-confirm-no", variant="primary")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#export-confirm-no", Button).focus()
@@ -146,7 +147,7 @@ class ExportDialog(ModalScreen[ExportRequest | None]):
             with Horizontal(id="export-buttons"):
                 yield Button("Export", id="export-ok", variant="primary")
                 yield Button("Cancel", id="export-cancel")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#export-path", Input).focus()

@@ -17,7 +17,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, ProgressBar, Static
+from textual.widgets import DataTable, Input, ProgressBar, Static
 
 from tui.find import Match
 from tui.formatting import safe_text
@@ -25,6 +25,7 @@ from tui.messages import Place
 from tui.widgets.block_text import format_timestamp_ms
 from tui.widgets.cells import fit, short_id_cells
 from tui.widgets.fixed_table import FixedWidthTable
+from tui.widgets.key_bar import KeyBar
 
 FIELD_WIDTH = 12
 ID_WIDTH = 14
@@ -138,7 +139,7 @@ class FindScreen(ModalScreen[Place | None]):
             yield ProgressBar(id="find-progress", show_eta=False, show_percentage=False)
             yield FindResults(id="find-results", cursor_type="row", zebra_stripes=False)
             yield Static(Text(""), id="find-detail")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#find-box").border_title = Text("find")

@@ -15,7 +15,7 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from tui.domain import ConversationView, TurnView
 from tui.formatting import safe_text
@@ -28,6 +28,7 @@ from tui.store.records import ConversationSummary
 from tui.widgets.cells import SWITCH_MARK, Density, fit, visible_key
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.current_runtime import CurrentRuntimePanel
+from tui.widgets.key_bar import KeyBar
 from tui.widgets.timeline import TimelineTable, turn_row_key
 
 # Terminal widths (columns) of the app's breakpoint classes -narrow / -medium / -wide.
@@ -154,7 +155,7 @@ class MainScreen(Screen[None]):
             yield TimelineTable()
             yield Static(Text(""), id="switch-summary")
             yield Static(Text(""), id="timeline-empty")
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._ready = True
