@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import ClassVar
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
+import tui
 from tests.snapshot_apps.support import settle
 from tui.widgets.key_bar import KeyBar
 
@@ -15,6 +17,7 @@ PAIR = Binding.Group("Switch")
 
 
 class BarApp(App[None]):
+    CSS_PATH = str(Path(tui.__file__).parent / "app.tcss")  # where the bar's CSS lives
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "note('filter')", "Filter", key_display="/"),
         Binding("n", "note('next')", "Next", group=PAIR),

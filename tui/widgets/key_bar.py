@@ -27,28 +27,6 @@ PALETTE_BAR = "▏"  # between the keys and the palette key on the right
 class KeyBar(Widget, can_focus=False):
     """`/ Filter  n N Switch  ? Help … │ ^p Palette`, docked at the bottom."""
 
-    ALLOW_SELECT = False
-    # A widget's own defaults (like Footer's), in the footer's theme colours.
-    DEFAULT_CSS = """
-    KeyBar {
-        dock: bottom;
-        height: 1;
-        color: $footer-foreground;
-        background: $footer-background;
-    }
-    KeyBar > .key-bar--key {
-        color: $footer-key-foreground;
-        background: $footer-key-background;
-        text-style: bold;
-    }
-    KeyBar > .key-bar--description {
-        color: $footer-description-foreground;
-        background: $footer-description-background;
-    }
-    KeyBar > .key-bar--disabled {
-        text-style: dim;
-    }
-    """
     COMPONENT_CLASSES: ClassVar[set[str]] = {
         "key-bar--key",
         "key-bar--description",

@@ -353,9 +353,6 @@ class SnapshotView(ScrollView, can_focus=True):
         laid = self._laid_width
         if laid == self.content_width():
             return
-        bar = self.styles.scrollbar_size_vertical
-        if laid == self.content_width() - bar and self._total > self.size.height:
-            return  # laid out for the scrollbar this content is about to get
         top = self._pending_y if self._pending_y is not None else self.scroll_y
         anchor = self.locate(int(top))
         self._relayout()  # sections already laid out for this width keep their layout
