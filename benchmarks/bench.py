@@ -721,6 +721,37 @@ async def _select_next(
     return (time.perf_counter() - t) * 1000
 
 
+async def goto_last_turn(
+    app: Any,
+    pilot: Any,
+    conv_id: str,
+    timeout: float = 60.0,  # noqa: ASYNC109
+) -> None:
+    """Select `conv_id` in #conversations and its last turn in #timeline (not timed)."""
+    convs = _query(app, "#conversations")
+
+    def listed() -> bool:
+        shown = [s.conv_id for s in getattr(convs, "shown", ())]
+        return conv_id in shown and _count(convs) > shown.index(conv_id)
+
+    if not await _until(pilot, listed, timeout):
+        raise RuntimeError(f"conversation {conv_id} is not listed")
+    convs.focus()
+    convs.move_cursor(row=[s.conv_id for s in convs.shown].index(conv_id), animate=False)
+
+    def shown() -> bool:
+        tl = _query(app, "#timeline")
+        return _shown_conv(app) == conv_id and tl is not None and _count(tl) > 0
+
+    if not await _until(pilot, shown, timeout):
+        raise RuntimeError(f"the timeline never showed {conv_id}")
+    timeline = _query(app, "#timeline")
+    timeline.focus()
+    timeline.move_cursor(row=_count(timeline) - 1, animate=False)  # the last turn
+    await _settle(app, pilot)
+    await pilot.pause()
+
+
 async def _settle(app: Any, pilot: Any) -> None:
     """Let in-flight workers finish and their messages land before run_test tears down."""
     with contextlib.suppress(Exception):
@@ -949,29 +980,7 @@ async def app_lag(path: str, long_conv: str, long_blocks: int) -> dict[str, Any]
             out["open_mode"] = str(getattr(opened, "mode", "?"))
 
             # Go to the long conversation (listed last) without timing it.
-            convs = _query(app, "#conversations")
-
-            def listed() -> bool:
-                shown = [s.conv_id for s in getattr(convs, "shown", ())]
-                return long_conv in shown and _count(convs) > shown.index(long_conv)
-
-            if not await _until(pilot, listed, 30.0):
-                raise RuntimeError(f"conversation {long_conv} is not listed")
-            index = [s.conv_id for s in convs.shown].index(long_conv)
-            convs.focus()
-            convs.move_cursor(row=index, animate=False)
-
-            def long_shown() -> bool:
-                tl = _query(app, "#timeline")
-                return _shown_conv(app) == long_conv and tl is not None and _count(tl) > 0
-
-            if not await _until(pilot, long_shown, 30.0):
-                raise RuntimeError(f"the timeline never showed {long_conv}")
-            timeline = _query(app, "#timeline")
-            timeline.focus()
-            timeline.move_cursor(row=_count(timeline) - 1, animate=False)  # the last turn
-            await _settle(app, pilot)
-            await pilot.pause()
+            await goto_last_turn(app, pilot, long_conv, timeout=30.0)
 
             def detail_shown() -> bool:
                 screen = app.screen

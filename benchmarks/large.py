@@ -54,7 +54,6 @@ from bench import (  # noqa: E402
     _select_next,
     _send_key,
     _settle,
-    _shown_conv,
     _until,
     peak_rss_mb,
     remove,
@@ -319,32 +318,6 @@ async def app_open(spec: dict[str, Any], t_spawn: float) -> dict[str, Any]:
     return out
 
 
-async def _goto_turn(app: Any, pilot: Any, conv_id: str, turn_id: str) -> None:
-    """Select `conv_id` in #conversations and its last turn in #timeline (not timed)."""
-    convs = _query(app, "#conversations")
-
-    def listed() -> bool:
-        shown = [s.conv_id for s in getattr(convs, "shown", ())]
-        return conv_id in shown and _count(convs) > shown.index(conv_id)
-
-    if not await _until(pilot, listed, 60.0):
-        raise RuntimeError(f"conversation {conv_id} is not listed")
-    index = [s.conv_id for s in convs.shown].index(conv_id)
-    convs.focus()
-    convs.move_cursor(row=index, animate=False)
-
-    def shown() -> bool:
-        return _shown_conv(app) == conv_id and _timeline_ready(app)
-
-    if not await _until(pilot, shown, 60.0):
-        raise RuntimeError(f"the timeline never showed {conv_id}")
-    timeline = _query(app, "#timeline")
-    timeline.focus()
-    timeline.move_cursor(row=_count(timeline) - 1, animate=False)  # the last turn
-    await _settle(app, pilot)
-    await pilot.pause()
-
-
 def _detail_painted(app: Any) -> bool:
     """The turn detail shows the blocks of its snapshot (sections of its one view)."""
     from tui.widgets.detail_sections import MAX_BLOCKS
@@ -376,7 +349,7 @@ async def app_detail(spec: dict[str, Any], t_spawn: float) -> dict[str, Any]:
     app, ctx, out, watch = await _open(spec, t_spawn, probe)
     _context, pilot = ctx
     try:
-        await _goto_turn(app, pilot, spec["conv"], spec["turn"])
+        await bench.goto_last_turn(app, pilot, spec["conv"])
         watch.arm(lambda: _detail_painted(app), lambda: _view(app))
         probe.start()
         t = time.perf_counter()

@@ -166,6 +166,21 @@ def comparison_target(
     return ComparisonTarget(mode, other, snap, safe_text(label))
 
 
+class SnapshotAsk(Message):
+    """A snapshot the screen wants loaded: which conversation, session, turn and phase,
+    taken when (the fields the store's `snapshot` read takes)."""
+
+    def __init__(
+        self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+    ) -> None:
+        super().__init__()
+        self.conv_id = conv_id
+        self.session_id = session_id
+        self.turn_id = turn_id
+        self.phase = phase
+        self.created_at_ms = created_at_ms
+
+
 class TurnDetailScreen(Screen[None]):
     """Every snapshot of a turn; blocks rendered by kind; metadata and raw metadata."""
 
@@ -241,31 +256,11 @@ class TurnDetailScreen(Screen[None]):
         ),
     ]
 
-    class SnapshotRequested(Message):
+    class SnapshotRequested(SnapshotAsk):
         """Load the blocks of one snapshot of this turn."""
 
-        def __init__(
-            self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
-        ) -> None:
-            super().__init__()
-            self.conv_id = conv_id
-            self.session_id = session_id
-            self.turn_id = turn_id
-            self.phase = phase
-            self.created_at_ms = created_at_ms
-
-    class ComparisonRequested(Message):
+    class ComparisonRequested(SnapshotAsk):
         """Load a snapshot (of this or another turn) to compare the shown one with."""
-
-        def __init__(
-            self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
-        ) -> None:
-            super().__init__()
-            self.conv_id = conv_id
-            self.session_id = session_id
-            self.turn_id = turn_id
-            self.phase = phase
-            self.created_at_ms = created_at_ms
 
     def __init__(
         self,
@@ -280,7 +275,7 @@ class TurnDetailScreen(Screen[None]):
         when given; the latest snapshot when there is no such one), scrolled to the block of
         ordinal `block_ordinal` and marked (a find's match)."""
         super().__init__(id="turn-detail")
-        self._set_turn(
+        self.reuse_for(
             conversation,
             turn,
             phase=phase,
@@ -288,16 +283,18 @@ class TurnDetailScreen(Screen[None]):
             block_ordinal=block_ordinal,
         )
 
-    def _set_turn(
+    def reuse_for(
         self,
         conversation: ConversationView,
         turn: TurnView,
         *,
-        phase: str | None,
-        snapshot_created_at_ms: int | None,
-        block_ordinal: int | None,
+        phase: str | None = None,
+        snapshot_created_at_ms: int | None = None,
+        block_ordinal: int | None = None,
     ) -> None:
-        """Every field of a freshly opened detail (the view toggles back to their defaults)."""
+        """Show `turn` as a freshly opened detail would: every field back to its default
+        (the view toggles too); on a composed screen its widgets are updated, so pushing it
+        again costs no compose, mount or styling of its widgets."""
         self.conversation = conversation
         self.raw_visible = False
         self.exact = False  # every block in its exact view
@@ -310,25 +307,6 @@ class TurnDetailScreen(Screen[None]):
         if block_ordinal is not None and self.start_index is not None:
             snap = self.snapshots[self.start_index]
             self.found_block = ((snap.phase, snap.snapshot_created_at_ms), block_ordinal)
-
-    def reuse_for(
-        self,
-        conversation: ConversationView,
-        turn: TurnView,
-        *,
-        phase: str | None = None,
-        snapshot_created_at_ms: int | None = None,
-        block_ordinal: int | None = None,
-    ) -> None:
-        """Show another turn as a freshly opened detail would, in this already composed
-        screen (pushing it again then costs no compose, mount or styling of its widgets)."""
-        self._set_turn(
-            conversation,
-            turn,
-            phase=phase,
-            snapshot_created_at_ms=snapshot_created_at_ms,
-            block_ordinal=block_ordinal,
-        )
         if self.is_mounted:
             self.query_one("#detail-title", Static).update(self._title())
             snapshots = self.query_one(SnapshotList)
