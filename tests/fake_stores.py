@@ -63,6 +63,18 @@ class FailingConversationStore(WrappedStore):
         return await super().conversation(conv_id)
 
 
+class CountingStore(WrappedStore):
+    """Records every conversation read (`reads`, in order)."""
+
+    def __init__(self, inner: Store) -> None:
+        super().__init__(inner)
+        self.reads: list[str] = []
+
+    async def conversation(self, conv_id: str) -> ConversationRecords:
+        self.reads.append(conv_id)
+        return await super().conversation(conv_id)
+
+
 class SlowChangeTokenStore(WrappedStore):
     """Every change-token read takes `delay` seconds (a slow disk or server)."""
 

@@ -91,3 +91,63 @@ def test_untyped_phase_falls_back_to_the_scan(tmp_path: Path) -> None:
     source = _run(conn, queries.source_plan())
     assert _run(conn, queries.activity_plan(source)) == {"c": 950}
     conn.close()
+
+
+def _activity_from_index(conn: sqlite3.Connection) -> tuple[dict[str, int], list[str]]:
+    """The activity as the conversation list reads it, and the SQL it ran."""
+    source = _run(conn, queries.source_plan())
+    index = _run(conn, queries.conversation_index_plan(source, queries.NO_OVERLAY))
+    asked: list[str] = []
+    plan = queries.activity_plan(source, queries.latest_turns(index))
+    try:
+        query = next(plan)
+        while True:
+            asked.append(query[1])
+            query = plan.send(conn.execute(query[1], query[2]).fetchall())
+    except StopIteration as stop:
+        return stop.value, asked
+
+
+def _add_turns(conn: sqlite3.Connection, convs: list[str], block: tuple[str, str]) -> None:
+    for i, conv in enumerate(convs):
+        for turn, created in (("t-b", 500), ("t-a", 500), ("t-0", 100)):
+            conn.execute(
+                "INSERT INTO turns (conv_id, session_id, turn_id, turn_created_at_ms,"
+                " updated_at_ms) VALUES (?, ?, ?, ?, ?)",
+                (conv, f"s-{conv}", turn, created, created),
+            )
+            if conv.strip():  # a blank id: no snapshot at all
+                conn.execute(
+                    "INSERT INTO turn_block_membership VALUES(?,?,?,?,?,?,?,?)",
+                    (conv, f"s-{conv}", turn, "final", created + len(turn) + i, 0, *block),
+                )
+
+
+def test_latest_turns_from_the_index_give_the_same_activity(tmp_path: Path) -> None:
+    """The conversation list passes each conversation's latest turn as its index found it
+    (no second pass over `turns`); the activity is the one the query finds by itself, with
+    tied creation times (the turn id decides), ids with quotes, emoji and brackets, a
+    conversation whose latest turn has no snapshot (its creation time), on both eras the
+    migration leaves; an id holding NUL (which SQLite's JSON functions cut) makes the
+    query find the latest turns itself, with the same answers."""
+    builders = {"era2": b.build_era2, "gp26": b.build_gp26}
+    for name, build in builders.items():
+        path = build(tmp_path / f"{name}.db", b.standard_scenario())
+        conn = sqlite3.connect(path)
+        try:
+            block = conn.execute("SELECT block_id, content_hash FROM blocks LIMIT 1").fetchone()
+            _add_turns(conn, ["q\"u\\o'te", "emoji 🦜", "[1,2]", "  "], block)
+            own = _run(conn, queries.activity_plan(_run(conn, queries.source_plan())))
+            assert len(own) >= 5
+            got, asked = _activity_from_index(conn)
+            assert any("json_each" in sql for sql in asked)
+            assert got == own
+            assert own["emoji 🦜"] == 500 + 3 + 1  # t-b, the larger id of the tie
+            assert own["  "] == 500  # no snapshot: the latest turn's creation time
+            _add_turns(conn, ["nul\x00id"], block)
+            own = _run(conn, queries.activity_plan(_run(conn, queries.source_plan())))
+            got, asked = _activity_from_index(conn)
+            assert not any("json_each" in sql for sql in asked)
+            assert got == own and own["nul\x00id"] == 500 + 3
+        finally:
+            conn.close()

@@ -15,7 +15,7 @@ from textual.binding import Binding
 from textual.widgets import Static
 
 from tests import builders as b
-from tests.fake_stores import FailingConversationStore, LateNoticeFailingStore
+from tests.fake_stores import CountingStore, FailingConversationStore, LateNoticeFailingStore
 from tests.snapshot_apps.support import fixed_clock, main_screen, pin_utc, settle
 from tests.sync_store import SyncStore, open_store
 from tui.app import make_app
@@ -116,6 +116,25 @@ async def test_newest_conversation_is_selected(standard_db: Path, tmp_path: Path
         assert main.selected_conv_id == order[0]
         assert main.view is not None and main.view.conv_id == order[0]
     reader.close()
+
+
+async def test_the_first_screen_reads_the_newest_conversation_once(standard_db: Path) -> None:
+    """The newest conversation is read with the list (one read, not two), shows the same
+    turns as a read on selection, and a later visit to it reads the file again."""
+    store = CountingStore(SqliteStore(str(standard_db)))
+    app = make_app(store=store, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        newest = main.conversations.shown[0].conv_id
+        assert store.reads == [newest]
+        assert main.view is not None and main.view.conv_id == newest
+        first = [(t.turn.turn_id, t.turn.runtime_key) for t in main.view.turns]
+        assert first and main.timeline.row_count == len(first)
+        await select_conversation(pilot, main, main.conversations.shown[1].conv_id)
+        await select_conversation(pilot, main, newest)
+        assert store.reads == [newest, main.conversations.shown[1].conv_id, newest]
+        assert [(t.turn.turn_id, t.turn.runtime_key) for t in main.view.turns] == first
 
 
 async def test_switch_rows_and_current_runtime_match_domain_and_dump(

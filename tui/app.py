@@ -64,7 +64,7 @@ from tui.widgets.conversations import ConversationTable
 from tui.widgets.timeline import TimelineTable
 
 Clock = Callable[[], float]
-PROGRESS_EVERY_S = 0.05
+PROGRESS_EVERY_S = 0.2  # a progress line repaints the screen: no more often than this
 LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
 FIND_LIMIT = 1000  # matches a find lists (the rest: "first 1,000 shown")
 FIND_CHUNK = 200  # candidate blocks decoded between two progress messages
@@ -138,6 +138,7 @@ class TurnsApp(App[None]):
         self.store = store
         self.follow = follow
         self.start_at = start_at  # where to go once the conversation list is loaded
+        self._prefetched: ConversationView | None = None  # read with the list (first load)
         self.clock: Clock = clock or time.time
         self.main_screen: MainScreen | None = None
         self.change_token: object | None = None
@@ -221,7 +222,6 @@ class TurnsApp(App[None]):
         self.post_message(DatabaseOpened(opened))
 
     def on_open_progress(self, message: OpenProgress) -> None:
-        self._show_loading()  # a long step: show it now
         if isinstance(self.screen, LoadingScreen):
             self.screen.show_progress(message.step, message.done, message.total)
 
@@ -248,8 +248,8 @@ class TurnsApp(App[None]):
             banner=Text(banner, no_wrap=True, overflow="ellipsis") if banner else None,
             notice=Text(notice, no_wrap=True, overflow="ellipsis") if notice else None,
         )
-        await self._show_screen(self.main_screen)  # mounted before any result arrives
-        self.load_conversations()
+        self.load_conversations()  # reads while the screen mounts (its result waits for it)
+        await self._show_screen(self.main_screen)
         if self.follow:
             self._start_follow()
 
@@ -257,10 +257,19 @@ class TurnsApp(App[None]):
 
     @work(exclusive=True, group="conversations", exit_on_error=False, name="load conversations")
     async def load_conversations(self) -> None:
-        """Read the conversation list (and the change token, for follow mode)."""
+        """Read the conversation list (and the change token, for follow mode), and with it
+        the conversation the screen opens on: the newest, unless the command line asked
+        for a place (one read less between the open and the first painted timeline)."""
         token = await self.store.change_token()
         summaries = await self.store.conversations()
-        self.post_message(ConversationsLoaded(tuple(summaries), token, reload=False))
+        first = None
+        newest = next((s for s in summaries if s.in_file), None)
+        if self.start_at is None and newest is not None:
+            records = await self.store.conversation(newest.conv_id)
+            first = await asyncio.to_thread(
+                build_conversation, newest.conv_id, records.turns, records.timeline
+            )
+        self.post_message(ConversationsLoaded(tuple(summaries), token, reload=False, first=first))
 
     def on_conversations_loaded(self, message: ConversationsLoaded) -> None:
         self.change_token = message.token
@@ -271,6 +280,8 @@ class TurnsApp(App[None]):
         start_at = None
         if self.start_at is not None and not message.reload:
             start_at, self.start_at = self.start_at, None
+        # The first selection the list makes shows it (any later one reads afresh).
+        self._prefetched = message.first
         main.set_conversations(message.summaries, start_at=start_at)
         if message.reload and before is not None and main.selected_conv_id == before:
             self.load_conversation(before)
@@ -278,18 +289,21 @@ class TurnsApp(App[None]):
     def on_main_screen_conversation_selected(
         self, message: MainScreen.ConversationSelected
     ) -> None:
+        first, self._prefetched = self._prefetched, None
+        if first is not None and first.conv_id == message.conv_id and self.main_screen:
+            self.main_screen.show_conversation(first)  # read with the list, just now
+            return
         self.load_conversation(message.conv_id)
 
     @work(exclusive=True, group="conversation", exit_on_error=False, name="load conversation")
     async def load_conversation(self, conv_id: str) -> None:
         """Read one conversation's turns and evaluate them (domain rules off the loop)."""
         records = await self.store.conversation(conv_id)
-        view = await asyncio.to_thread(
-            build_conversation, conv_id, records.turns, records.timeline
-        )
+        view = await asyncio.to_thread(build_conversation, conv_id, records.turns, records.timeline)
         self.post_message(ConversationLoaded(view))
 
     def on_conversation_loaded(self, message: ConversationLoaded) -> None:
+        self._prefetched = None
         if self.main_screen is not None:
             self.main_screen.show_conversation(message.view)
 
@@ -385,9 +399,7 @@ class TurnsApp(App[None]):
 
     def on_switch_summary_loaded(self, message: SwitchSummaryLoaded) -> None:
         if self.main_screen is not None:
-            self.main_screen.show_switch_summary(
-                message.conv_id, message.turn_key, message.summary
-            )
+            self.main_screen.show_switch_summary(message.conv_id, message.turn_key, message.summary)
 
     def on_check_screen_requested(self, message: CheckScreen.Requested) -> None:
         self.run_check()

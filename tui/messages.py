@@ -53,12 +53,17 @@ class ConversationsLoaded(Message):
     """The conversation list was read."""
 
     def __init__(
-        self, summaries: tuple[ConversationSummary, ...], token: object, reload: bool
+        self,
+        summaries: tuple[ConversationSummary, ...],
+        token: object,
+        reload: bool,
+        first: ConversationView | None = None,
     ) -> None:
         super().__init__()
         self.summaries = summaries
         self.token = token
         self.reload = reload
+        self.first = first  # read with the list: the conversation the screen opens on
 
 
 class ConversationLoaded(Message):

@@ -9,11 +9,13 @@ read as the migration would add them) and apply the read-only overlay to every r
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from operator import itemgetter
 from typing import Any, TypeVar
+
+import orjson
 
 from tui.store import gojson, schema
 from tui.store.attribution import inference_attribution, runtime_attribution
@@ -219,11 +221,25 @@ def _phase_skips_exactly(rows: Rows) -> bool:
     return text and as_int(notnull) == 1
 
 
-def activity_plan(source: Source) -> Plan[dict[str, int]]:
+def latest_turns(index: Sequence[IndexRow]) -> list[tuple[str, str, str, int]]:
+    """(conv, session, turn, created) of each conversation's latest turn in the index
+    (rows ordered by conversation, created, turn id: the last row of each group)."""
+    out: list[tuple[str, str, str, int]] = []
+    for i, row in enumerate(index):
+        if i + 1 == len(index) or index[i + 1][0] != row[0]:
+            out.append((row[0], row[1], row[2], row[4]))
+    return out
+
+
+def activity_plan(
+    source: Source, latest: Sequence[tuple[str, str, str, int]] | None = None
+) -> Plan[dict[str, int]]:
     """Newest snapshot time of each conversation (its latest turn's newest snapshot).
 
-    `updated_at_ms` is not activity: the GP-26 repair sets it to the time of migration for
-    rows whose times were both 0.
+    `latest` gives each conversation's latest turn as the conversation index found it
+    (`latest_turns`), which saves a second pass over `turns`; without it the query finds
+    them itself. `updated_at_ms` is not activity: the GP-26 repair sets it to the time of
+    migration for rows whose times were both 0.
     """
     if source.kind != "normalized":
         return {}
@@ -235,17 +251,31 @@ def activity_plan(source: Source) -> Plan[dict[str, int]]:
     )
     newest = _NEWEST_SNAPSHOT_SKIP if _phase_skips_exactly(phase) else _NEWEST_SNAPSHOT_SCAN
     created = source.expr("turn_created_at_ms")
-    rows = yield (
-        MAIN,
-        f"""WITH latest AS (
-                SELECT conv_id, session_id, turn_id, {created} AS created FROM (
+    if latest is not None and any("\x00" in "".join(row[:3]) for row in latest):
+        latest = None  # SQLite's JSON functions cut a text at NUL: let the query find them
+    if latest is not None:
+        try:
+            params: tuple[Any, ...] = (orjson.dumps(latest).decode(),)
+        except (orjson.JSONEncodeError, TypeError):
+            latest = None  # not JSON text (it never is for ids read as TEXT): ask SQL
+    if latest is not None:
+        given = """SELECT json_extract(value, '$[0]') AS conv_id,
+                          json_extract(value, '$[1]') AS session_id,
+                          json_extract(value, '$[2]') AS turn_id,
+                          json_extract(value, '$[3]') AS created FROM json_each(?)"""
+    else:
+        given = f"""SELECT conv_id, session_id, turn_id, {created} AS created FROM (
                     SELECT conv_id, session_id, turn_id, {created},
                            ROW_NUMBER() OVER (PARTITION BY conv_id
                                               ORDER BY {created} DESC, turn_id DESC) AS n
-                    FROM turns) WHERE n = 1)
+                    FROM turns) WHERE n = 1"""
+        params = ()
+    rows = yield (
+        MAIN,
+        f"""WITH latest AS ({given})
             SELECT CAST(l.conv_id AS TEXT), COALESCE({newest}, l.created, 0)
             FROM latest l""",
-        (),
+        params,
     )
     return {_text(c): as_int(ms) for c, ms in rows}
 
@@ -310,7 +340,7 @@ def conversations_plan(with_timeline: bool, overlay: Overlay) -> Plan[list[Conve
     """All conversations with counts, last activity and runtimes, newest first."""
     source = yield from source_plan()
     index = yield from conversation_index_plan(source, overlay)
-    activity = yield from activity_plan(source)
+    activity = yield from activity_plan(source, latest_turns(index))
     timeline: dict[str, TimelineEntry] = {}
     if with_timeline:
         timeline = yield from timeline_plan()
