@@ -265,10 +265,7 @@ class TurnsApp(App[None]):
         first = None
         newest = next((s for s in summaries if s.in_file), None)
         if self.start_at is None and newest is not None:
-            records = await self.store.conversation(newest.conv_id)
-            first = await asyncio.to_thread(
-                build_conversation, newest.conv_id, records.turns, records.timeline
-            )
+            first = await self._read_view(newest.conv_id)
         self.post_message(ConversationsLoaded(tuple(summaries), token, reload=False, first=first))
 
     def on_conversations_loaded(self, message: ConversationsLoaded) -> None:
@@ -298,9 +295,12 @@ class TurnsApp(App[None]):
     @work(exclusive=True, group="conversation", exit_on_error=False, name="load conversation")
     async def load_conversation(self, conv_id: str) -> None:
         """Read one conversation's turns and evaluate them (domain rules off the loop)."""
+        self.post_message(ConversationLoaded(await self._read_view(conv_id)))
+
+    async def _read_view(self, conv_id: str) -> ConversationView:
+        """One conversation read and evaluated (the domain rules in a thread)."""
         records = await self.store.conversation(conv_id)
-        view = await asyncio.to_thread(build_conversation, conv_id, records.turns, records.timeline)
-        self.post_message(ConversationLoaded(view))
+        return await asyncio.to_thread(build_conversation, conv_id, records.turns, records.timeline)
 
     def on_conversation_loaded(self, message: ConversationLoaded) -> None:
         self._prefetched = None
