@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+
 import pytest
 
 pytest_plugins = ["tests.mysql_server"]  # the `mariadb` fixture: a real test server
@@ -23,3 +26,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "soak" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _unfreeze_collector() -> Iterator[None]:
+    """The app freezes what is alive at start-up (`tui.app.freeze_long_lived`): in one
+    test process that is the last tests' garbage too, so hand it back afterwards."""
+    yield
+    gc.unfreeze()

@@ -64,15 +64,23 @@ class FailingConversationStore(WrappedStore):
 
 
 class CountingStore(WrappedStore):
-    """Records every conversation read (`reads`, in order)."""
+    """Records every conversation read (`reads`) and snapshot read (`snapshot_reads`:
+    turn id and phase), in order."""
 
     def __init__(self, inner: Store) -> None:
         super().__init__(inner)
         self.reads: list[str] = []
+        self.snapshot_reads: list[tuple[str, str]] = []
 
     async def conversation(self, conv_id: str) -> ConversationRecords:
         self.reads.append(conv_id)
         return await super().conversation(conv_id)
+
+    async def snapshot(
+        self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
+    ) -> SnapshotDetail | None:
+        self.snapshot_reads.append((turn_id, phase))
+        return await super().snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
 
 
 class SlowChangeTokenStore(WrappedStore):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import shutil
 import sqlite3
@@ -224,6 +225,40 @@ async def test_filter_reduces_rows_and_escape_clears_it(standard_db: Path, tmp_p
         assert main.conversations.row_count == len(summaries)
         assert not main.query_one("#filter").has_class("-visible")
     reader.close()
+
+
+async def test_a_new_detail_reads_its_snapshot_once_and_shows_it(standard_db: Path) -> None:
+    """Opening a turn reads the shown snapshot once (asked for before the screen mounts,
+    not again for the snapshot list's own first highlight), and every later choice of
+    snapshot reads that one; the blocks shown are the snapshot's."""
+    store = CountingStore(SqliteStore(str(standard_db)))
+    app = make_app(store=store, clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        await select_conversation(pilot, main, "conv-switch")
+        main.timeline.focus()
+        main.timeline.move_cursor(row=1)  # turn 2: seven snapshots, the last one final
+        await settle(pilot)
+        del store.snapshot_reads[:]  # the timeline's switch summaries read some
+        await pilot.press("enter")
+        await settle(pilot)
+        detail = app.screen
+        assert isinstance(detail, TurnDetailScreen)
+        assert store.snapshot_reads == [("turn-switch-2", "final")]
+        assert detail.detail is not None and detail.detail.phase == "final"
+        shown = [s.block.block.block_id for s in detail.view.sections if s.block is not None]
+        assert shown == [blk.block_id for blk in detail.detail.blocks] and shown
+        await pilot.press("home")
+        await settle(pilot)
+        assert store.snapshot_reads[1:] == [("turn-switch-2", "pre_inference")]
+        await pilot.press("escape")
+        await settle(pilot)
+        main.timeline.move_cursor(row=0)
+        await pilot.press("enter")  # the kept screen, re-pointed: one read again
+        await settle(pilot)
+        assert store.snapshot_reads[2:] == [("turn-switch-1", detail.snapshots[-1].phase)]
+        assert gc.get_freeze_count() > 0  # what lives as long as the app is frozen
 
 
 async def test_enter_opens_turn_detail_and_escape_returns(standard_db: Path) -> None:

@@ -312,6 +312,10 @@ class TurnDetailScreen(Screen[None]):
             snapshots = self.query_one(SnapshotList)
             snapshots.set_options(snapshot_options(self.snapshots, turn_time_ms(turn)))
             self._present()
+        else:
+            # a new screen: ask for the blocks now, so they are read (and laid out) while
+            # the screen composes, mounts and paints; they are shown once it is mounted
+            self._request(self._shown_index())
 
     def _point_at(self, turn: TurnView) -> None:
         self.turn = turn
@@ -322,6 +326,7 @@ class TurnDetailScreen(Screen[None]):
         first = self.snapshots[0] if self.snapshots else None
         self.first_turn_block = max(first.block_count - 1, 0) if first else 0
         self.detail: SnapshotDetail | None = None
+        self._metadata: Section | None = None  # the turn's metadata panel, once made
         self.loaded = False  # a load of the requested snapshot completed
         self.expanded = False  # cut text shown in full (e)
         self.found_block = None  # another turn: no block to mark
@@ -422,7 +427,10 @@ class TurnDetailScreen(Screen[None]):
         """Titles, focus and the first snapshot's request of a newly shown turn."""
         self._update_scroll_title()
         self.query_one(SnapshotList).focus()
-        self._render_sections()
+        if self.loaded:  # read before the screen was mounted
+            self._build_sections()
+        else:
+            self._render_sections()
         self._select_last_snapshot(self.start_index)
         if self.found_block is not None:
             self.view.focus()  # the found block is the one c copies, j/k scroll from it
@@ -439,12 +447,17 @@ class TurnDetailScreen(Screen[None]):
             title += " · raw"
         self.view.border_title = Text(title)
 
+    def _shown_index(self, index: int | None = None) -> int:
+        """The snapshot `index` when it is one, else the latest (-1: none)."""
+        if index is None or not 0 <= index < len(self.snapshots):
+            return len(self.snapshots) - 1
+        return index
+
     def _select_last_snapshot(self, index: int | None = None) -> None:
         """Select snapshot `index` (the latest when None)."""
         snapshots = self.query_one(SnapshotList)
         if self.snapshots:
-            if index is None or not 0 <= index < len(self.snapshots):
-                index = len(self.snapshots) - 1
+            index = self._shown_index(index)
             # ask now rather than when the list reports its highlight: the blocks then
             # usually arrive before the screen's first paint
             self._request(index)
@@ -452,7 +465,7 @@ class TurnDetailScreen(Screen[None]):
 
     def _sections(self) -> list[Section]:
         if self.compare_mode is not None:
-            return [*self._diff_sections(), metadata_section(self.turn.turn)]
+            return [*self._diff_sections(), self._metadata_section()]
         sections: list[Section] = []
         if self.raw_visible:
             sections.extend(raw_sections(self.turn.turn, self.detail))
@@ -471,8 +484,15 @@ class TurnDetailScreen(Screen[None]):
                     marked_ordinal=self._found_ordinal(),
                 )
             )
-        sections.append(metadata_section(self.turn.turn))
+        sections.append(self._metadata_section())
         return sections
+
+    def _metadata_section(self) -> Section:
+        """The turn's metadata panel, made once per turn: a Rich table that the view lays
+        out again only when its width changes (every rebuild of the blocks keeps it)."""
+        if self._metadata is None:
+            self._metadata = metadata_section(self.turn.turn)
+        return self._metadata
 
     def _found_ordinal(self) -> int | None:
         """The ordinal of the block a find jumped to, when its snapshot is the one shown."""
@@ -518,6 +538,8 @@ class TurnDetailScreen(Screen[None]):
     @on(OptionList.OptionHighlighted, "#snapshots")
     def _snapshot_highlighted(self, event: OptionList.OptionHighlighted) -> None:
         event.stop()
+        if event.option_index != event.option_list.highlighted:
+            return  # stale: the list's own first highlight, sent after the one we set
         self._request(event.option_index)
 
     def _request(self, index: int) -> None:
@@ -530,7 +552,9 @@ class TurnDetailScreen(Screen[None]):
             return
         self.requested = key
         t = self.turn.turn
-        self.post_message(
+        # straight to the app, not bubbled: this screen's queue is busy with its own mount
+        # and first paint, and the read should run meanwhile
+        self.app.post_message(
             self.SnapshotRequested(
                 t.conv_id, t.session_id, t.turn_id, snap.phase, snap.snapshot_created_at_ms
             )
@@ -543,6 +567,8 @@ class TurnDetailScreen(Screen[None]):
         self.detail = detail
         self.loaded = True
         self.expanded = False
+        if not self.is_mounted:
+            return  # read before the screen was mounted: on_mount shows it
         if self.compare_mode is not None:
             self._compare(self.compare_mode)  # the shown snapshot changed: so does its diff
             self._render_sections()
