@@ -541,3 +541,36 @@ def test_visible_key_marks_edge_spaces() -> None:
     assert visible_key("  ") == "␠␠"
     assert visible_key("  planner ") == "␠␠planner␠"
     assert visible_key("plan ner") == "plan ner"
+
+
+async def test_a_derived_current_runtime_names_its_turn_when_the_latest_has_none(
+    tmp_path: Path,
+) -> None:
+    """Without a timeline store the current runtime is the latest known turn's; when the
+    latest turn has no runtime the panel says which turn the key came from."""
+    t0 = b.T0
+    convs = (
+        b.ConversationSpec(
+            "conv-tail-unknown",
+            "sess-1",
+            (
+                _turn("t1", t0, "planner"),
+                _turn("t2", t0 + 5_000, "coder"),
+                _turn("t3", t0 + 9_000, ""),
+            ),
+        ),
+        b.ConversationSpec("conv-tail-known", "sess-2", (_turn("k1", t0 + 20_000, "coder"),)),
+    )
+    path = b.build_era2(tmp_path / "tail.sqlite", convs)
+    app = app_for(path)
+    async with app.run_test(size=WIDE) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        await select(pilot, main, "conv-tail-unknown")
+        source = text_of(main.query_one("#current-runtime-source", Static))
+        key = text_of(main.query_one("#current-runtime-key", Static))
+        assert key == "coder"
+        assert source == "derived from latest turn\nfrom turn 2 (3 has none)"
+        await select(pilot, main, "conv-tail-known")
+        source = text_of(main.query_one("#current-runtime-source", Static))
+        assert source == "derived from latest turn"

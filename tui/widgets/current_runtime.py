@@ -104,14 +104,8 @@ class CurrentRuntimePanel(Vertical):
         key_w.set_class(none, "-none")
         key_w.update(_line(Text("∅ none" if none else fit(visible_key(current.key), 40))))
         source = Text(SOURCE_WORDS[current.source], style="bold" if not none else "dim")
-        latest = next(
-            (
-                t.turn.runtime_key
-                for t in reversed(view.turns)
-                if not is_unknown(t.turn.runtime_key)
-            ),
-            None,
-        )
+        known = next((t for t in reversed(view.turns) if not is_unknown(t.turn.runtime_key)), None)
+        latest = known.turn.runtime_key if known is not None else None
         if (
             current.source == RuntimeSource.TIMELINE
             and latest is not None
@@ -119,6 +113,14 @@ class CurrentRuntimePanel(Vertical):
         ):
             source.append("\nlatest turn ran ", style="dim")
             source.append(fit(visible_key(latest), 30), style="italic")
+        if (
+            current.source == RuntimeSource.LATEST_TURN
+            and known is not None
+            and known is not view.turns[-1]
+        ):  # the latest turn has no runtime: say which turn the key is from
+            source.append(
+                f"\nfrom turn {known.number} ({view.turns[-1].number} has none)", style="dim"
+            )
         source_w.update(_line(source))
         facts = Text()
         facts.append(_plural(len(view.turns), "turn", "turns"))
