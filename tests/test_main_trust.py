@@ -574,3 +574,33 @@ async def test_a_derived_current_runtime_names_its_turn_when_the_latest_has_none
         await select(pilot, main, "conv-tail-known")
         source = text_of(main.query_one("#current-runtime-source", Static))
         assert source == "derived from latest turn"
+
+
+async def test_a_resized_timeline_draws_what_a_fresh_one_at_that_size_draws(
+    tmp_path: Path,
+) -> None:
+    """The timeline keeps its drawn cells across a Resize (fixed-width columns): after
+    the terminal changes size every line equals a fresh app's at the new size."""
+    path, _ = build_with_ghosts(tmp_path, separate=False)
+
+    async def lines(app: TurnsApp, pilot: Any) -> list[str]:
+        main = main_screen(app)
+        await select(pilot, main, "conv-switch")
+        table = main.timeline
+        return [rendered_line(table, y) for y in range(table.size.height)]
+
+    fresh: dict[tuple[int, int], list[str]] = {}
+    for size in ((160, 48), (100, 30)):
+        app = app_for(path)
+        async with app.run_test(size=size) as pilot:
+            await settle(pilot)
+            fresh[size] = await lines(app, pilot)
+    app = app_for(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        assert await lines(app, pilot) == fresh[(160, 48)]
+        await pilot.resize_terminal(100, 30)
+        await settle(pilot)
+        resized = await lines(app, pilot)
+        assert resized == fresh[(100, 30)]
+        assert resized != fresh[(160, 48)][: len(resized)]
