@@ -380,8 +380,8 @@ async def app_find(path: str, word: str) -> dict[str, Any]:
         def started() -> bool:
             return screen.generation > 0
 
-        def done() -> bool:
-            return started() and not screen.running
+        def done() -> bool:  # the search ended and every match is a row of the table
+            return started() and not screen.running and screen.rows_shown
 
         if not await bench._until(pilot, done, 120.0):
             raise RuntimeError("the search did not finish within 120 s")

@@ -194,3 +194,44 @@ async def test_another_snapshot_drops_the_mark(long_db: Path) -> None:
         section = detail.view.marked_section()
         assert section is not None and section.block is not None
         assert section.block.block.ordinal == FAR
+
+
+async def test_many_matches_become_rows_a_batch_per_paint_all_in_order(tmp_path: Path) -> None:
+    """A search with more matches than `ROWS_PER_FRAME` adds them to the table a batch at
+    a time (never more in one go, so a paint comes between), and ends with every match a
+    row, in the order of `matches`."""
+    from tui.screens.find import ROWS_PER_FRAME
+
+    count = 2 * ROWS_PER_FRAME + 50
+    blocks = tuple(
+        b.BlockSpec("user", "user", {"text": f"row {n:03d} holds the needle"}, id=f"nb-{n:03d}")
+        for n in range(count)
+    )
+    turn = b.TurnSpec("turn-many", (b.SnapshotSpec("final", PRE_MS, blocks),), {}, {}, "rt", "inf")
+    path = b.build_gp26(tmp_path / "many.sqlite", (b.ConversationSpec("conv-many", "s", (turn,)),))
+    app = app_for(path)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FindScreen)
+        batches: list[int] = []
+        add_rows = screen._add_rows
+
+        def recording(matches: Any, start: int) -> None:
+            batches.append(len(matches))
+            add_rows(matches, start)
+
+        screen._add_rows = recording  # type: ignore[method-assign]
+        await pilot.press(*"needle")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not screen.running and screen.rows_shown
+        table = screen.query_one(FindResults)
+        assert len(screen.matches) == count == table.row_count
+        assert max(batches) <= ROWS_PER_FRAME and sum(batches) == count
+        assert len(batches) >= 3
+        excerpts = [str(table.get_row_at(r)[-1]) for r in range(count)]
+        assert [m.block_ordinal for m in screen.matches] == list(range(count))
+        assert all(f"row {n:03d} holds" in e for n, e in enumerate(excerpts))
