@@ -137,6 +137,20 @@ class Results:
         self.metrics[key] = m
         return m
 
+    def add_ratio(
+        self,
+        key: str,
+        label: str,
+        num: list[float],
+        den: list[float],
+        target: str = "",
+        limit: float | None = None,
+        note: str = "",
+    ) -> Metric:
+        """The per-run ratios num / den (both sides measured in the same run)."""
+        ratios = [x / y for x, y in zip(num, den, strict=True)]
+        return self.add(key, label, "x", ratios, target, limit, note)
+
     def check(self, key: str, label: str, ok: bool, note: str = "") -> None:
         m = Metric(key, label, "", [], "must hold", None, ok, note)
         self.metrics[key] = m
@@ -466,20 +480,20 @@ def bench_migration(src: Path, runs: int, res: Results) -> Path:
     res.add("b_migrate_inproc", "b. open_database() in-process (migrate+backfill)", "ms", b_ms)
     res.add("c_puresql_proc", "c. pure-SQL bound, python -c subprocess", "ms", c_ms)
     res.add("c_puresql_inproc", "c. pure-SQL bound, in-process", "ms", ci_ms)
-    res.add(
+    res.add_ratio(
         "d_ratio_proc",
         "d. ratio a / c (whole process)",
-        "x",
-        [x / y for x, y in zip(a_ms, c_ms, strict=True)],
+        a_ms,
+        c_ms,
         "<= 2.0",
         2.0,
         note="per-run ratios (a and c of the same run)",
     )
-    res.add(
+    res.add_ratio(
         "d_ratio_inproc",
         "d. ratio b / c (in-process)",
-        "x",
-        [x / y for x, y in zip(b_ms, ci_ms, strict=True)],
+        b_ms,
+        ci_ms,
     )
     assert migrated is not None
     return migrated
@@ -1411,11 +1425,11 @@ def bench_readonly_dump(src: Path, migrated: Path, runs: int, res: Results) -> P
     after = sha256(ro)
     res.add("i_dump_ro", "i. python -m tui dump --read-only (pre-GP-26, process)", "ms", ro_ms)
     res.add("i_dump_ip", "i. python -m tui dump (migrated copy, process)", "ms", ip_ms)
-    res.add(
+    res.add_ratio(
         "i_ratio",
         "i. ratio read-only / in place (dump, whole file)",
-        "x",
-        [x / y for x, y in zip(ro_ms, ip_ms, strict=True)],
+        ro_ms,
+        ip_ms,
         "<= 1.2",
         1.2,
         note="per-run ratios; whole file, every conversation",
@@ -1469,20 +1483,20 @@ def bench_readonly_app(src: Path, ro: Path, migrated: Path, runs: int, res: Resu
         "j_first_migrate", "j. app first timeline, in place (pre-GP-26: migrates)", "ms", mig_ms
     )
     res.add("j_first_migrated", "j. app first timeline, in place (already migrated)", "ms", done_ms)
-    res.add(
+    res.add_ratio(
         "j_ratio_migrated",
         "j. ratio read-only / in place (already migrated)",
-        "x",
-        [x / y for x, y in zip(ro_ms, done_ms, strict=True)],
+        ro_ms,
+        done_ms,
         "<= 1.2",
         1.2,
         note="per-run ratios; the same comparison as i, in the app",
     )
-    res.add(
+    res.add_ratio(
         "j_ratio_migrate",
         "j. ratio read-only / in place (migrating)",
-        "x",
-        [x / y for x, y in zip(ro_ms, mig_ms, strict=True)],
+        ro_ms,
+        mig_ms,
     )
     res.check(
         "j_unchanged",
@@ -1614,19 +1628,19 @@ def bench_lock(convs: int, turns: int, runs: int, res: Results) -> None:
         res.add(
             "k_free_proc", "k. dump of migrated era 1 file, no writer (process)", "ms", free_proc
         )
-        res.add(
+        res.add_ratio(
             "k_ratio_proc",
             "k. ratio with writer / without (process)",
-            "x",
-            [x / y for x, y in zip(held_proc, free_proc, strict=True)],
+            held_proc,
+            free_proc,
         )
         res.add("k_held_inproc", "k. dump_store, writer holds lock (in-process)", "ms", held_in)
         res.add("k_free_inproc", "k. dump_store, no writer (in-process)", "ms", free_in)
-        res.add(
+        res.add_ratio(
             "k_ratio_inproc",
             "k. ratio with writer / without (in-process)",
-            "x",
-            [x / y for x, y in zip(held_in, free_in, strict=True)],
+            held_in,
+            free_in,
         )
         ok = (
             unchanged
