@@ -30,7 +30,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(autouse=True)
 def _unfreeze_collector() -> Iterator[None]:
-    """The app freezes what is alive at start-up (`tui.app.freeze_long_lived`): in one
+    """The app freezes what is alive at start-up (`tui.collector.freeze_long_lived`): in one
     test process that is the last tests' garbage too, so hand it back afterwards."""
     yield
     gc.unfreeze()

@@ -10,7 +10,6 @@ message. Wording lives in `tui.presenter`, follow mode in `tui.follow`.
 from __future__ import annotations
 
 import asyncio
-import gc
 import os
 import shutil
 import sqlite3
@@ -29,6 +28,7 @@ from textual.worker import Worker, WorkerState
 
 from tui import presenter
 from tui.check import gather as gather_check
+from tui.collector import freeze_long_lived
 from tui.diff import diff_snapshots, final_or_latest, previous_runtime_turn, switch_summary
 from tui.domain import ConversationView, TurnView, build_conversation
 from tui.find import Match, id_matches, text_matches
@@ -83,18 +83,6 @@ def describe_error(error: BaseException | None) -> str:
         text = f"{type(error).__name__}: {error}"
     first = text.strip().splitlines()[0] if text.strip() else type(error).__name__
     return safe_text(first, 300)
-
-
-def freeze_long_lived() -> None:
-    """Move every object alive now out of the cyclic collector's reach (`gc.freeze`).
-
-    A Textual app holds some 80,000 long-lived objects (modules, classes, the stylesheet,
-    the screens' widgets). Every full collection walks them all: 40-80 ms on this
-    project's benchmark machine in which no key is handled, and the allocations of a
-    180-block turn detail set one off. Frozen, a full collection walks only what was made
-    since. What is frozen and later becomes cyclic garbage stays allocated (once: the
-    objects alive at these two moments, start-up and the first screen)."""
-    gc.freeze()
 
 
 class TurnsApp(App[None]):

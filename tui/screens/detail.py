@@ -26,6 +26,7 @@ from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from tui.collector import freeze_long_lived
 from tui.diff import (
     diff_snapshots,
     final_or_latest,
@@ -420,6 +421,9 @@ class TurnDetailScreen(Screen[None]):
         return self.query_one("#detail-scroll", SnapshotView)
 
     def on_mount(self) -> None:
+        # this screen is kept (installed) and re-pointed: it lives as long as the app,
+        # and the blocks it is about to build should not set off a walk of it
+        freeze_long_lived()
         self.query_one("#snapshots").border_title = Text("snapshots")
         self._present()
 
