@@ -7,6 +7,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from tui.store.base import ConversationRecords, OpenCallbacks, Store
+from tui.store.investigate import AnomalyFacts, TextHit, TurnIds
 from tui.store.models import Opened
 from tui.store.records import ConversationSummary, SnapshotDetail
 
@@ -38,6 +39,15 @@ class WrappedStore:
         self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
     ) -> SnapshotDetail | None:
         return await self.inner.snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
+
+    async def anomaly_facts(self) -> AnomalyFacts:
+        return await self.inner.anomaly_facts()
+
+    async def find_ids(self, query: str, limit: int | None = None) -> list[TurnIds]:
+        return await self.inner.find_ids(query, limit)
+
+    async def find_text(self, query: str) -> list[TextHit]:
+        return await self.inner.find_text(query)
 
     async def change_token(self) -> Hashable:
         return await self.inner.change_token()

@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.message import Message
 from textual.pilot import Pilot
 
 from tests import builders as b
+from tests.fake_stores import CountingStore
 from tests.snapshot_apps.support import fixed_clock, pin_utc, settle
 from tui.app import TurnsApp, make_app
 from tui.find import Match
 from tui.screens.detail import SnapshotList, TurnDetailScreen
 from tui.screens.find import FindResults, FindScreen
+from tui.store.sqlite_store import SqliteStore
 from tui.widgets.detail_sections import FOUND
 from tui.widgets.snapshot_view import SnapshotView
 
@@ -137,6 +140,29 @@ async def test_text_match_far_down_lands_on_its_block(long_db: Path, size: tuple
         assert FOUND in top_text(view)
         # no other block says it was found
         assert sum(FOUND in line for line in view.lines()) == 1
+
+
+async def test_a_jump_reads_only_the_snapshot_found(long_db: Path) -> None:
+    """The detail a find opens asks for the snapshot found (pre_inference here, not the
+    turn's latest) and for no other: one request, one read, and it is the one shown."""
+    store = CountingStore(SqliteStore(str(long_db)))
+    app = make_app(store=store, clock=fixed_clock)
+    app.animation_level = "none"
+    asked: list[str] = []
+
+    def hook(message: Message) -> None:
+        if isinstance(message, TurnDetailScreen.SnapshotRequested):
+            asked.append(message.phase)
+
+    async with app.run_test(size=(160, 48), message_hook=hook) as pilot:
+        await settle(pilot)
+        del store.snapshot_reads[:]
+        await find_and_enter(pilot, FAR_WORD, lambda m: m.field == "text")
+        detail = app.screen
+        assert isinstance(detail, TurnDetailScreen)
+        assert asked == ["pre_inference"]
+        assert store.snapshot_reads == [(TURN, "pre_inference")]
+        assert detail.detail is not None and detail.detail.phase == "pre_inference"
 
 
 async def test_text_match_in_block_zero(long_db: Path) -> None:

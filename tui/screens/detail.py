@@ -316,7 +316,7 @@ class TurnDetailScreen(Screen[None]):
         else:
             # a new screen: ask for the blocks now, so they are read (and laid out) while
             # the screen composes, mounts and paints; they are shown once it is mounted
-            self._request(self._shown_index())
+            self._request(self._shown_index(self.start_index))
 
     def _point_at(self, turn: TurnView) -> None:
         self.turn = turn
