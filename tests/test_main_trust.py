@@ -158,6 +158,11 @@ def text_of(widget: Any) -> str:
     return content.plain if isinstance(content, Text) else str(content)
 
 
+def panel_text(main: MainScreen, part: str) -> str:
+    """What line `part` (key, source, status, ...) of the current-runtime panel says."""
+    return text_of(main.query_one(f"#current-runtime-{part}", Static))
+
+
 def title_of(widget: Any) -> str:
     title = widget.border_title
     return title.plain if isinstance(title, Text) else str(title)
@@ -246,7 +251,7 @@ async def test_timeline_only_conversations_hidden_counted_and_toggled(
         assert main.timeline.row_count == 0
         empty = main.query_one("#timeline-empty", Static)
         assert empty.display and NO_TURNS in text_of(empty)
-        status = text_of(main.query_one("#current-runtime-status", Static))
+        status = panel_text(main, "status")
         assert "status failed" in status
         assert "last error runtime planner crashed: rate limited" in status
 
@@ -276,10 +281,10 @@ async def test_status_and_last_error_of_a_conversation_with_turns(tmp_path: Path
         await settle(pilot)
         main = main_screen(app)
         await select(pilot, main, "conv-switch")
-        status = text_of(main.query_one("#current-runtime-status", Static))
+        status = panel_text(main, "status")
         assert status == "status running"  # no last error set: none shown
         await select(pilot, main, "conv-legacy-keys")
-        status = text_of(main.query_one("#current-runtime-status", Static))
+        status = panel_text(main, "status")
         assert status == "status error\nlast error tool lookup_sku failed: boom"
 
 
@@ -567,12 +572,12 @@ async def test_a_derived_current_runtime_names_its_turn_when_the_latest_has_none
         await settle(pilot)
         main = main_screen(app)
         await select(pilot, main, "conv-tail-unknown")
-        source = text_of(main.query_one("#current-runtime-source", Static))
-        key = text_of(main.query_one("#current-runtime-key", Static))
+        source = panel_text(main, "source")
+        key = panel_text(main, "key")
         assert key == "coder"
         assert source == "derived from latest turn\nfrom turn 2 (3 has none)"
         await select(pilot, main, "conv-tail-known")
-        source = text_of(main.query_one("#current-runtime-source", Static))
+        source = panel_text(main, "source")
         assert source == "derived from latest turn"
 
 

@@ -127,15 +127,23 @@ def count_switches(runtime_keys: Sequence[str]) -> int:
     return sum(1 for switch, _ in switch_flags(runtime_keys) if switch)
 
 
+def latest_known_index(ordered_runtime_keys: Sequence[str]) -> int | None:
+    """Index of the latest turn whose runtime key is known (None: no turn has one)."""
+    for i in range(len(ordered_runtime_keys) - 1, -1, -1):
+        if not is_unknown(ordered_runtime_keys[i]):
+            return i
+    return None
+
+
 def current_runtime(
     ordered_runtime_keys: Sequence[str], timeline_key: str | None
 ) -> CurrentRuntime:
     """Timeline store's key when non-empty; else the latest turn's key; else none."""
     if timeline_key is not None and not is_unknown(timeline_key):
         return CurrentRuntime(timeline_key, RuntimeSource.TIMELINE)
-    for key in reversed(ordered_runtime_keys):
-        if not is_unknown(key):
-            return CurrentRuntime(key, RuntimeSource.LATEST_TURN)
+    latest = latest_known_index(ordered_runtime_keys)
+    if latest is not None:
+        return CurrentRuntime(ordered_runtime_keys[latest], RuntimeSource.LATEST_TURN)
     return CurrentRuntime("", RuntimeSource.NONE)
 
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from tui.domain import CurrentRuntime, RuntimeSource, is_unknown
+from tui.domain import CurrentRuntime, RuntimeSource, is_unknown, latest_known_index
 from tui.store import gojson
 from tui.store.attribution import Attribution
 from tui.store.records import DERIVED_INFERENCE, DERIVED_RUNTIME, TurnRecord
@@ -160,7 +160,8 @@ def current_provenance(
 ) -> CurrentProvenance:
     """Provenance of a conversation's current runtime (turns in domain order;
     `timeline_key` None when the timeline store has no row for it)."""
-    latest = next((t for t in reversed(ordered_turns) if not is_unknown(t.runtime_key)), None)
+    index = latest_known_index([t.runtime_key for t in ordered_turns])
+    latest = ordered_turns[index] if index is not None else None
     return CurrentProvenance(
         current,
         timeline_key,

@@ -7,7 +7,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import Static
 
-from tui.domain import ConversationView, CurrentRuntime, RuntimeSource, is_unknown
+from tui.domain import ConversationView, CurrentRuntime, RuntimeSource, latest_known_index
 from tui.formatting import safe_text
 from tui.widgets.cells import SOURCE_WORDS, fit, short_id_cells, visible_key
 
@@ -104,7 +104,8 @@ class CurrentRuntimePanel(Vertical):
         key_w.set_class(none, "-none")
         key_w.update(_line(Text("∅ none" if none else fit(visible_key(current.key), 40))))
         source = Text(SOURCE_WORDS[current.source], style="bold" if not none else "dim")
-        known = next((t for t in reversed(view.turns) if not is_unknown(t.turn.runtime_key)), None)
+        index = latest_known_index([t.turn.runtime_key for t in view.turns])
+        known = view.turns[index] if index is not None else None
         latest = known.turn.runtime_key if known is not None else None
         if (
             current.source == RuntimeSource.TIMELINE
