@@ -367,3 +367,56 @@ def test_migration_never_commits_into_a_damaged_file(
     assert "\n" not in str(info.value)
     assert file_state(path) == before
     assert listing(tmp_path) == ["d.db"]
+
+
+_HALF_COMMITTED = r"""
+import os, signal, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA cache_size=5")  # tiny: the new pages spill into the file before COMMIT
+conn.execute("BEGIN")
+conn.execute("CREATE TABLE spill (x BLOB)")  # page 1 changes: its original is journaled
+for _ in range(300):
+    conn.execute("INSERT INTO spill VALUES (randomblob(3000))")
+os.kill(os.getpid(), signal.SIGKILL)  # a writer killed mid-transaction: the journal is hot
+"""
+
+
+def _killed_with_page_one_ahead(path: Path) -> None:
+    """A writer killed while its transaction was half in the file: a hot journal beside
+    it, and page 1 already counting more pages than the file holds (what a kill inside
+    COMMIT leaves: page 1 is written before the file is extended)."""
+    done = subprocess.run([sys.executable, "-c", _HALF_COMMITTED, str(path)], check=False)
+    assert done.returncode == -signal.SIGKILL
+    assert Path(str(path) + "-journal").stat().st_size > 0
+    with open(path, "r+b") as f:
+        header = bytearray(f.read(100))
+        page_size = int.from_bytes(header[16:18], "big")
+        pages = os.path.getsize(path) // page_size
+        header[28:32] = (pages + 50).to_bytes(4, "big")  # ahead of the file's length
+        header[92:96] = header[24:28]  # and valid: the change counter it was written with
+        f.seek(0)
+        f.write(header)
+
+
+def test_a_hot_journal_with_page_one_ahead_is_rolled_back_not_called_truncated(
+    tmp_path: Path,
+) -> None:
+    """The size check must leave such a file to SQLite's recovery: read-only, the dump is
+    the file as it was before the killed transaction, and nothing beside it changes; in
+    place, the journal is rolled back and the migration completes."""
+    ref = b.build_era1(tmp_path / "ref.sqlite", b.bulk_scenario(6, 4, 4))
+    expected = open_dump(ref)
+    path = tmp_path / "victim" / "turns.sqlite"
+    path.parent.mkdir()
+    shutil.copyfile(ref, path)
+    _killed_with_page_one_ahead(path)
+    state, names = file_state(path), listing(path.parent)
+    ro = open_dump(path, read_only=True)
+    assert comparable(ro["conversations"]) == comparable(expected["conversations"])
+    assert any("journal to roll back" in n for n in ro["database"]["notices"])
+    assert_untouched(path, state, "read-only open of a hot journal")
+    assert listing(path.parent) == names
+    doc = open_dump(path)
+    assert doc["conversations"] == expected["conversations"]
+    assert integrity(path) == "ok"
+    assert listing(path.parent) == ["turns.sqlite"]  # rolled back: the journal is gone

@@ -140,8 +140,7 @@ def classify_error(
             )
         return LockedError(
             path,
-            f"locked by another writer for more than {timeout:g} s "
-            "(try again, or use --read-only)",
+            f"locked by another writer for more than {timeout:g} s (try again, or use --read-only)",
         )
     if "readonly" in low or "read-only" in low or "permission" in low:
         return PermissionDeniedError(path, f"permission denied ({text})")
@@ -254,9 +253,12 @@ def check_path(path: str) -> int:
     if page_count and change_counter == valid_for and st.st_size < page_count * page_size:
         # A live writer's checkpoint (or commit) writes page 1, with the new page count,
         # before it extends the file: read without a lock, a healthy database can look
-        # truncated for a moment. SQLite's own check, under a read lock, decides.
+        # truncated for a moment. SQLite's own check, under a read lock, decides. A
+        # writer killed inside COMMIT leaves the same page 1 beside a hot journal, which
+        # a read-only check cannot roll back: that is for the recovery the open does (in
+        # place, or in a private copy), not a truncated file.
         found = quick_check(path)
-        if found != "ok":
+        if found != "ok" and not _needs_raw_copy(path, found):
             raise NotADatabaseError(
                 path,
                 f"truncated SQLite file ({st.st_size} bytes, header says "
@@ -295,9 +297,7 @@ def _detect(
     return info
 
 
-def _begin_wait(
-    conn: sqlite3.Connection, path: str, notice: NoticeFn, timeout: float
-) -> float:
+def _begin_wait(conn: sqlite3.Connection, path: str, notice: NoticeFn, timeout: float) -> float:
     """Probe the write lock in short slices so the wait can be reported; return the wait."""
     started = time.monotonic()
     deadline = started + timeout
@@ -385,14 +385,15 @@ def _wal_header(path: str) -> bool:
     return len(header) == 20 and header[18:20] == b"\x02\x02"
 
 
-def _needs_raw_copy(path: str, exc: sqlite3.Error) -> bool:
-    """Whether a read-only open failed only because SQLite would have to write beside it.
+def _needs_raw_copy(path: str, error: str) -> bool:
+    """Whether a read-only open failed (with message `error`) only because SQLite would
+    have to write beside it.
 
     A read-only connection cannot roll back a hot journal (a killed writer's), nor create
     the -wal / -shm files of a WAL database in a read-only folder. A private copy of the
     files can do both, and the user's files stay untouched.
     """
-    low = str(exc).lower()
+    low = error.lower()
     if "locked" in low or "busy" in low:
         return False
     if not ("readonly" in low or "read-only" in low or "unable to open" in low):
@@ -440,7 +441,7 @@ def make_private_copy(path: str, *, raw: bool = False) -> str:
         finally:
             src.close()
     except sqlite3.Error as exc:
-        if not _needs_raw_copy(path, exc):
+        if not _needs_raw_copy(path, str(exc)):
             raise classify_error(path, exc, read_only=True) from None
         for suffix in ("", *_SIDE_FILES):
             with contextlib.suppress(FileNotFoundError):
@@ -501,11 +502,11 @@ def inspect_read_only(path: str, timeout: float) -> Inspection | None:
             conn.close()
     except StoreError as exc:
         cause = exc.__context__ if isinstance(exc.__context__, sqlite3.Error) else None
-        if cause is not None and _needs_raw_copy(path, cause):
+        if cause is not None and _needs_raw_copy(path, str(cause)):
             return None
         raise
     except sqlite3.Error as exc:
-        if _needs_raw_copy(path, exc):
+        if _needs_raw_copy(path, str(exc)):
             return None
         raise classify_error(path, exc, read_only=True, timeout=timeout) from None
 
