@@ -176,3 +176,24 @@ async def test_panel_shows_provenance_and_a_disagreement(db: Path) -> None:
         await press(pilot, "left_square_bracket")  # turn 4: agrees
         text = panel(screen)
         assert "from metadata: geppetto.runtime@v1" in text and "disagree" not in text
+
+
+async def test_a_json_block_in_the_diff_list_shows_its_members_not_a_lone_brace(db: Path) -> None:
+    """A tool call's payload is pretty-printed JSON whose first line is "{": the diff's
+    block line shows its members on one line instead."""
+    app = make_app(str(db), clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_turn(pilot, 1)  # turn 2: the tool loop
+        await press(pilot, "home")  # pre_inference
+        await press(pilot, "down")  # post_inference: the first tool call
+        assert screen.detail is not None and screen.detail.phase == "post_inference"
+        await press(pilot, "d")  # against pre_inference
+        lines = text_of(screen, "diff-blocks").split("\n")
+        assert lines[0] == "blocks: 1 added, 0 removed, 0 changed"
+        assert lines[1].startswith("+ #4 tool_call  inv-call-1  {")
+        excerpt = lines[1].split("inv-call-1  ", 1)[1]
+        assert "zebrafish fin" in excerpt and "\n" not in excerpt
+        await press(pilot, "down")  # post_tools: its result
+        lines = text_of(screen, "diff-blocks").split("\n")
+        assert lines[1].startswith("+ #5 tool_use  inv-tool-1  ")
+        assert "3 papers" in lines[1]

@@ -43,7 +43,10 @@ def _side(label: str, side: Side | None) -> Text:
 def _excerpt(block: Block | None) -> str:
     if block is None:
         return ""
-    first = block_text(block).strip().split("\n", 1)[0]
+    text = block_text(block).strip()
+    first = text.split("\n", 1)[0]
+    if first in ("{", "["):  # pretty-printed JSON (tool calls, results): its members say more
+        first = " ".join(text.split())
     return safe_text(first, EXCERPT_LIMIT)
 
 
