@@ -261,3 +261,40 @@ async def test_many_matches_become_rows_a_batch_per_paint_all_in_order(tmp_path:
         excerpts = [str(table.get_row_at(r)[-1]) for r in range(count)]
         assert [m.block_ordinal for m in screen.matches] == list(range(count))
         assert all(f"row {n:03d} holds" in e for n, e in enumerate(excerpts))
+
+
+async def test_a_resize_lays_the_results_out_again_and_keeps_every_match_and_the_cursor(
+    long_db: Path,
+) -> None:
+    """60 matches at 80x24, the cursor on the 4th; at 160x48 the table has its wide
+    columns, every match as a row in order (those past a screenful from the cursor are
+    streamed after the first paint), the cursor on the same match, and each excerpt
+    shows the words found even where the column is narrower than the excerpt."""
+    app = app_for(long_db)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+f")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, FindScreen)
+        await pilot.press(*"line two", "enter")
+        await settle(pilot)
+        assert not screen.running and len(screen.matches) == BLOCKS
+        table = screen.query_one(FindResults)
+        assert "where" not in [str(c.label) for c in table.ordered_columns]
+        table.focus()
+        table.move_cursor(row=3)
+        await settle(pilot)
+        chosen = screen.matches[3]
+        for size in ((160, 48), (80, 24)):
+            await pilot.resize_terminal(*size)
+            await settle(pilot)
+            labels = [str(c.label) for c in table.ordered_columns]
+            assert ("where" in labels) == (size == (160, 48))
+            assert table.row_count == len(screen.matches) == BLOCKS
+            assert [str(k.value) for k in (r.key for r in table.ordered_rows)] == [
+                str(n) for n in range(BLOCKS)
+            ]
+            assert table.cursor_row == 3 and screen.matches[table.cursor_row] == chosen
+            for n in (0, BLOCKS - 1):
+                assert "line two" in str(table.get_row_at(n)[-1])

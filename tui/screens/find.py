@@ -23,7 +23,7 @@ from tui.find import Match
 from tui.formatting import safe_text
 from tui.messages import Place
 from tui.widgets.block_text import format_timestamp_ms
-from tui.widgets.cells import fit, short_id_cells
+from tui.widgets.cells import fit, fit_around, short_id_cells
 from tui.widgets.fixed_table import FixedWidthTable
 from tui.widgets.key_bar import KeyBar
 
@@ -175,8 +175,8 @@ class FindScreen(ModalScreen[Place | None]):
         table.add_column("excerpt", width=self._widths[2], key="excerpt")
 
     def _add_rows(self, matches: tuple[Match, ...] | list[Match], start: int) -> None:
-        table = self.query_one(FindResults)
         id_width, where, excerpt = self._widths
+        rows: list[tuple[list[Text], str]] = []
         for n, m in enumerate(matches, start):
             cells = [
                 Text(FIELD_NAMES.get(m.field, safe_text(m.field)), no_wrap=True),
@@ -185,17 +185,20 @@ class FindScreen(ModalScreen[Place | None]):
             ]
             if where:
                 cells.append(Text(fit(where_text(m), where), no_wrap=True, style="dim"))
-            cells.append(Text(fit(m.excerpt, excerpt), no_wrap=True))
-            table.add_row(*cells, key=str(n))
+            cells.append(Text(fit_around(m.excerpt, self.query_text, excerpt), no_wrap=True))
+            rows.append((cells, str(n)))
+        self.query_one(FindResults).append_rows(rows)
 
     def _show_more_rows(self) -> None:
         """Add the next matches to the table: at most `ROWS_PER_FRAME` before each paint.
 
-        Every row added makes the DataTable draw all its visible cells again (about
-        30 ms at 160x48); 200 rows and that paint in one go held the screen 60-70 ms."""
+        Rows are appended without drawing the table's cells again
+        (`FixedWidthTable.append_rows`); a batch still costs about 10 ms to build. The
+        first batch is one screenful, as its paint draws every cell of it."""
         self._rows_pending = False
         start = self._shown_rows
-        batch = self.matches[start : start + ROWS_PER_FRAME]
+        size = ROWS_PER_FRAME if start else max(self.query_one(FindResults).size.height, 1)
+        batch = self.matches[start : start + size]
         if batch:
             self._add_rows(batch, start)
             self._shown_rows = start + len(batch)
@@ -209,14 +212,19 @@ class FindScreen(ModalScreen[Place | None]):
         return self._shown_rows >= len(self.matches)
 
     def _refill(self) -> None:
-        """The table again for a new width (the matches so far, the cursor kept)."""
+        """The table again for a new width (the matches so far, the cursor kept): the
+        rows to a screenful past the cursor now, the others streamed as they came."""
         table = self.query_one(FindResults)
-        row = table.cursor_row
+        row = max(table.cursor_row, 0)
         self._layout_columns()
-        self._add_rows(self.matches, 0)
-        self._shown_rows = len(self.matches)
+        now = min(len(self.matches), row + 1 + max(table.size.height, 1))
+        self._add_rows(self.matches[:now], 0)
+        self._shown_rows = now
         if self.matches:
-            table.move_cursor(row=min(max(row, 0), len(self.matches) - 1), animate=False)
+            table.move_cursor(row=min(row, len(self.matches) - 1), animate=False)
+        if now < len(self.matches) and not self._rows_pending:
+            self._rows_pending = True
+            self.call_after_refresh(self._show_more_rows)
 
     # -- searching -------------------------------------------------------------------
 

@@ -104,6 +104,34 @@ def fit(text: str, width: int) -> str:
     return text[:end] + ELLIPSIS
 
 
+def fit_around(text: str, needle: str, width: int) -> str:
+    """`text` cut to at most `width` cells with the first case-insensitive `needle` in
+    view: cut at the end when the needle shows there, else at the start too (`…found…`),
+    with about as much before the needle as after it. Graphemes stay whole, as in `fit`.
+    """
+    if width <= 0:
+        return ""
+    if cell_len(text) <= width:
+        return text
+    folded = text.lower()
+    at = folded.find(needle.lower()) if needle and len(folded) == len(text) else -1
+    if at < 0 or cell_len(text[: at + len(needle)]) <= width - 1:
+        return fit(text, width)
+    before = max((width - 2 - cell_len(needle)) // 2, 0)
+    spans, _ = split_graphemes(text)
+    start = used = 0
+    for begin, stop, cells in reversed(spans):
+        if stop > at:
+            continue
+        if used + cells > before:
+            break
+        used += cells
+        start = begin
+    if start == 0:
+        start = next(b for b, stop, _ in spans if stop > at)  # no room before the needle
+    return ELLIPSIS + fit(text[start:], width - 1)
+
+
 def fit_middle(text: str, width: int) -> str:
     """`text` cut in the middle to at most `width` cells (`conv-l…-keys`)."""
     if cell_len(text) <= width:
