@@ -75,12 +75,14 @@ class FailingConversationStore(WrappedStore):
 
 class CountingStore(WrappedStore):
     """Records every conversation read (`reads`) and snapshot read (`snapshot_reads`:
-    turn id and phase), in order."""
+    turn id and phase; `snapshot_readers`: the name of the app's worker that read it),
+    in order."""
 
     def __init__(self, inner: Store) -> None:
         super().__init__(inner)
         self.reads: list[str] = []
         self.snapshot_reads: list[tuple[str, str]] = []
+        self.snapshot_readers: list[str] = []
 
     async def conversation(self, conv_id: str) -> ConversationRecords:
         self.reads.append(conv_id)
@@ -89,8 +91,26 @@ class CountingStore(WrappedStore):
     async def snapshot(
         self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
     ) -> SnapshotDetail | None:
-        self.snapshot_reads.append((turn_id, phase))
+        self.record_snapshot_read(turn_id, phase)
         return await super().snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
+
+    def record_snapshot_read(self, turn_id: str, phase: str) -> None:
+        self.snapshot_reads.append((turn_id, phase))
+        self.snapshot_readers.append(_worker_name())
+
+    def reads_by(self, worker_name: str) -> list[tuple[str, str]]:
+        """The snapshot reads the app's worker `worker_name` made, in order."""
+        pairs = zip(self.snapshot_reads, self.snapshot_readers, strict=True)
+        return [read for read, name in pairs if name == worker_name]
+
+
+def _worker_name() -> str:
+    from textual.worker import NoActiveWorker, get_current_worker
+
+    try:
+        return get_current_worker().name
+    except NoActiveWorker:
+        return ""
 
 
 class SlowChangeTokenStore(WrappedStore):

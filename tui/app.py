@@ -10,6 +10,7 @@ message. Wording lives in `tui.presenter`, follow mode in `tui.follow`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -24,7 +25,7 @@ from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.screen import Screen
 from textual.timer import Timer
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerError, WorkerState
 
 from tui import presenter
 from tui.check import gather as gather_check
@@ -61,6 +62,7 @@ from tui.screens.main import MEDIUM_FROM, WIDE_FROM, MainScreen
 from tui.store.base import OpenCallbacks, Store
 from tui.store.errors import LockedError, StoreError
 from tui.store.models import Notice, Opened, Progress
+from tui.store.records import SnapshotDetail
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.timeline import TimelineTable
 
@@ -69,6 +71,10 @@ PROGRESS_EVERY_S = 0.2  # a progress line repaints the screen: no more often tha
 LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
 FIND_LIMIT = 1000  # matches a find lists (the rest: "first 1,000 shown")
 FIND_CHUNK = 200  # candidate blocks decoded between two progress messages
+READ_AHEAD_DELAY_S = 0.12  # a timeline highlight that stays this long is read ahead
+
+# where a snapshot is: conversation, session, turn, phase, snapshot_created_at_ms
+SnapshotPlace = tuple[str, str, str, str, int]
 
 
 def describe_error(error: BaseException | None) -> str:
@@ -140,6 +146,9 @@ class TurnsApp(App[None]):
         self.follow = follow
         self.start_at = start_at  # where to go once the conversation list is loaded
         self._prefetched: ConversationView | None = None  # read with the list (first load)
+        # the snapshot Enter on the timeline would open, read ahead (or being read)
+        self._ahead: tuple[SnapshotPlace, Worker[SnapshotDetail | None]] | None = None
+        self._ahead_timer: Timer | None = None
         self.clock: Clock = clock or time.time
         self.main_screen: MainScreen | None = None
         self.change_token: object | None = None
@@ -281,6 +290,8 @@ class TurnsApp(App[None]):
             start_at, self.start_at = self.start_at, None
         # The first selection the list makes shows it (any later one reads afresh).
         self._prefetched = message.first
+        if message.reload:
+            self.forget_read_ahead()
         main.set_conversations(message.summaries, start_at=start_at)
         if message.reload and before is not None and main.selected_conv_id == before:
             self.load_conversation(before)
@@ -308,6 +319,7 @@ class TurnsApp(App[None]):
 
     def on_conversation_loaded(self, message: ConversationLoaded) -> None:
         self._prefetched = None
+        self.forget_read_ahead()  # read afresh: so is what Enter opens
         if self.main_screen is not None:
             self.main_screen.show_conversation(message.view)
 
@@ -326,9 +338,58 @@ class TurnsApp(App[None]):
     async def load_snapshot(
         self, conv_id: str, session_id: str, turn_id: str, phase: str, created_at_ms: int
     ) -> None:
-        """Read the blocks of one snapshot."""
-        detail = await self.store.snapshot(conv_id, session_id, turn_id, phase, created_at_ms)
+        """Read the blocks of one snapshot (or take them from the read-ahead)."""
+        place = (conv_id, session_id, turn_id, phase, created_at_ms)
+        detail = await self._snapshot(place)
         self.post_message(SnapshotLoaded(turn_id, (phase, created_at_ms), detail))
+
+    async def _snapshot(self, place: SnapshotPlace) -> SnapshotDetail | None:
+        """The snapshot at `place`: the one read ahead (waiting for it if its read is
+        under way), else read now."""
+        self._stop_read_ahead_timer()
+        ahead = self._ahead
+        if ahead is not None and ahead[0] == place:
+            with contextlib.suppress(WorkerError):  # cancelled or failed: read it here
+                return await ahead[1].wait()
+        return await self.store.snapshot(*place)
+
+    def on_main_screen_snapshot_wanted(self, message: MainScreen.SnapshotWanted) -> None:
+        """The timeline's highlight: read its snapshot ahead once the highlight stays
+        put for `READ_AHEAD_DELAY_S` (a cursor running down the rows reads nothing)."""
+        place = (
+            message.conv_id,
+            message.session_id,
+            message.turn_id,
+            message.phase,
+            message.created_at_ms,
+        )
+        self._stop_read_ahead_timer()
+        if self._ahead is not None and self._ahead[0] == place:
+            return
+        self._ahead_timer = self.set_timer(
+            READ_AHEAD_DELAY_S, lambda: self._start_read_ahead(place), name="read ahead"
+        )
+
+    def _start_read_ahead(self, place: SnapshotPlace) -> None:
+        self._ahead_timer = None
+        self._ahead = (place, self.read_ahead(place))
+
+    @work(exclusive=True, group="read-ahead", exit_on_error=False, name="read ahead")
+    async def read_ahead(self, place: SnapshotPlace) -> SnapshotDetail | None:
+        """Read the snapshot the timeline's Enter would open, before it is pressed."""
+        return await self.store.snapshot(*place)
+
+    def _stop_read_ahead_timer(self) -> None:
+        if self._ahead_timer is not None:
+            self._ahead_timer.stop()
+            self._ahead_timer = None
+
+    def forget_read_ahead(self) -> None:
+        """Drop the snapshot read ahead: the database may have changed (a reload)."""
+        self._stop_read_ahead_timer()
+        if self._ahead is not None:
+            self._ahead[1].cancel()
+            self._ahead = None
 
     async def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         screen = self.screen
@@ -551,6 +612,8 @@ class TurnsApp(App[None]):
             return
         error = event.worker.error
         self.log.error(f"worker {event.worker.name!r} failed: {error!r}")
+        if event.worker.group == "read-ahead":
+            return  # unasked for: Enter reads again and reports what fails then
         if event.worker.group == "db":
             self._show_open_error(error)
             return

@@ -103,6 +103,12 @@ def _sorted_snapshots(turn: TurnView) -> tuple[PhaseSnapshot, ...]:
     return tuple(sorted(turn.turn.snapshots, key=lambda s: (s.snapshot_created_at_ms, s.phase)))
 
 
+def shown_first(turn: TurnView) -> PhaseSnapshot | None:
+    """The snapshot a detail opened on `turn` with no phase shows: its latest."""
+    snapshots = _sorted_snapshots(turn)
+    return snapshots[-1] if snapshots else None
+
+
 def turn_time_ms(turn: TurnView) -> int:
     """When the turn was created (its first snapshot when the column is 0)."""
     if turn.turn.turn_created_at_ms > 0:

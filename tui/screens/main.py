@@ -11,7 +11,7 @@ from textual import on
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.events import Resize
+from textual.events import DescendantFocus, Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
@@ -22,7 +22,7 @@ from tui.formatting import safe_text
 from tui.messages import Place
 from tui.presenter import conversations_count, plural
 from tui.screens.check import CheckScreen
-from tui.screens.detail import TurnDetailScreen
+from tui.screens.detail import SnapshotAsk, TurnDetailScreen, shown_first
 from tui.screens.find import FindScreen
 from tui.store.records import ConversationSummary
 from tui.widgets.cells import SWITCH_MARK, Density, fit, visible_key
@@ -117,6 +117,10 @@ class MainScreen(Screen[None]):
             self.view = view
             self.turn = turn
             self.turn_key = turn_key
+
+    class SnapshotWanted(SnapshotAsk):
+        """The snapshot Enter would open now (the highlighted turn's latest): worth
+        reading ahead while the user looks at the timeline."""
 
     def __init__(self, *, title: Text, banner: Text | None, notice: Text | None) -> None:
         super().__init__(id="main")
@@ -331,6 +335,26 @@ class MainScreen(Screen[None]):
     def _turn_highlighted(self, event: DataTable.RowHighlighted) -> None:
         event.stop()
         self._refresh_switch_summary()
+        self._want_highlighted_snapshot()
+
+    @on(DescendantFocus)
+    def _pane_focused(self, event: DescendantFocus) -> None:
+        if event.widget is self.timeline:
+            self._want_highlighted_snapshot()
+
+    def _want_highlighted_snapshot(self) -> None:
+        """Ask the app to read ahead what Enter on the timeline would open (only while the
+        timeline has focus: that is where Enter opens a turn)."""
+        turn = self.timeline.turn_at_cursor()
+        snap = shown_first(turn) if turn is not None else None
+        if turn is None or snap is None or not self.timeline.has_focus:
+            return
+        t = turn.turn
+        self.post_message(
+            self.SnapshotWanted(
+                t.conv_id, t.session_id, t.turn_id, snap.phase, snap.snapshot_created_at_ms
+            )
+        )
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
