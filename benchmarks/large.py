@@ -344,12 +344,24 @@ def _at_end(app: Any) -> bool:
 
 async def app_detail(spec: dict[str, Any], t_spawn: float) -> dict[str, Any]:
     """c. `enter` on the last turn of spec["conv"] until its detail is painted; then `end`
-    on the detail's view until its end is painted."""
+    on the detail's view until its end is painted. With spec["read_ahead"] false, the
+    timeline's read-ahead never starts: `enter` pressed at once after the highlight."""
     probe = LagProbe()
+    if not spec.get("read_ahead", True):
+        import tui.app
+
+        tui.app.READ_AHEAD_DELAY_S = 1e9
     app, ctx, out, watch = await _open(spec, t_spawn, probe)
     _context, pilot = ctx
     try:
         await bench.goto_last_turn(app, pilot, spec["conv"])
+        if spec.get("read_ahead", True):  # the highlight rests: its read-ahead starts, ends
+            import tui.app
+
+            await pilot.pause(tui.app.READ_AHEAD_DELAY_S + 0.05)
+            await _settle(app, pilot)
+        ahead = getattr(app, "_ahead", None)
+        out["read_ahead_done"] = ahead is not None and ahead[1].is_finished
         watch.arm(lambda: _detail_painted(app), lambda: _view(app))
         probe.start()
         t = time.perf_counter()
@@ -498,6 +510,8 @@ def run_large(args: argparse.Namespace, res: Results) -> None:
             "e180",
             "d5",
             "e5",
+            "d180c",
+            "d5c",
             "select",
             "filter",
         )
@@ -586,7 +600,7 @@ def _one_run(
             if "b" in parts:
                 attempt("b. re-open", reopen)
 
-            def detail(conv: str, turn: str, d: str, e: str) -> None:
+            def detail(conv: str, turn: str, d: str, e: str | None, ahead: bool = True) -> None:
                 assert migrated is not None
                 out = child(
                     {
@@ -595,12 +609,14 @@ def _one_run(
                         "timeline": str(tl),
                         "conv": conv,
                         "turn": turn,
+                        "read_ahead": ahead,
                     }
                 )
                 _keep(figs[d], out, "detail_ms", "detail_lag")
-                figs[e].ms.append(out["end_ms"])
-                figs[e].lag.append(_lag(out, "end_lag"))
-                figs[e].rss.append(out["rss_mb"])
+                if e is not None:
+                    figs[e].ms.append(out["end_ms"])
+                    figs[e].lag.append(_lag(out, "end_lag"))
+                    figs[e].rss.append(out["rss_mb"])
 
             if "c" in parts:
                 attempt(
@@ -612,6 +628,16 @@ def _one_run(
                 attempt(
                     "c. detail (5 MB block)",
                     lambda: detail(stats["big_conv_id"], stats["big_turn_id"], "d5", "e5"),
+                )
+                attempt(
+                    "c. detail at once (largest turn)",
+                    lambda: detail(
+                        stats["largest_conv_id"], stats["largest_turn_id"], "d180c", None, False
+                    ),
+                )
+                attempt(
+                    "c. detail at once (5 MB block)",
+                    lambda: detail(stats["big_conv_id"], stats["big_turn_id"], "d5c", None, False),
                 )
 
             def select() -> None:
@@ -786,6 +812,23 @@ def record(figs: dict[str, Fig], stats: dict[str, Any], res: Results) -> None:
         ),
         ("c_end5mb", "c. that detail: end -> its end painted", f["e5"], "", None, False),
         (
+            "c_detail180_at_once",
+            "c. largest turn, enter at once after the highlight (no read-ahead): enter -> painted",
+            f["d180c"],
+            "< 150 ms",
+            150.0,
+            True,
+        ),
+        (
+            "c_detail5mb_at_once",
+            "c. 5 MB block turn, enter at once after the highlight (no read-ahead): "
+            "enter -> painted",
+            f["d5c"],
+            "< 150 ms",
+            150.0,
+            True,
+        ),
+        (
             "d_select",
             "d. select next conversation -> #timeline painted",
             f["select"],
@@ -825,6 +868,8 @@ def record(figs: dict[str, Fig], stats: dict[str, Any], res: Results) -> None:
         ("reopen", f["reopen"]),
         ("d180", f["d180"]),
         ("d5", f["d5"]),
+        ("d180c", f["d180c"]),
+        ("d5c", f["d5c"]),
         ("select", f["select"]),
         ("filter", f["filter"]),
     ):
@@ -885,6 +930,22 @@ SUMMARY: tuple[tuple[str, str, str | None, str | None, str | None, str | None], 
         "c_detail5mb_rss",
     ),
     ("scroll that detail to its end (end key)", "c_end5mb", None, None, "c_end5mb_lag", None),
+    (
+        "largest turn's detail, enter at once after the highlight (no read-ahead)",
+        "c_detail180_at_once",
+        None,
+        None,
+        "c_detail180_at_once_lag",
+        "c_detail180_at_once_rss",
+    ),
+    (
+        "5 MB block turn's detail, enter at once after the highlight (no read-ahead)",
+        "c_detail5mb_at_once",
+        None,
+        None,
+        "c_detail5mb_at_once_lag",
+        "c_detail5mb_at_once_rss",
+    ),
     (
         "select the next conversation until its timeline is painted",
         "d_select",
