@@ -8,6 +8,7 @@ while a search runs. Also, for information, the database check (`tui.check.gathe
     .venv/bin/python benchmarks/bench_find.py                 # 5 runs
     .venv/bin/python benchmarks/bench_find.py --quick         # 3 runs, 1 app run
     .venv/bin/python benchmarks/bench_find.py --json out.json
+    .venv/bin/python benchmarks/bench_find.py --large         # id look-ups on the ~4 GiB file
 
 It reuses the cached medium file of `bench.py` (`bench.dataset(200, 30, long_blocks=180)`)
 and works on two copies in `bench-data/work/`: one migrated once (untimed) and one left
@@ -134,6 +135,22 @@ def prepare() -> tuple[Path, Path, dict[str, Any]]:
     opened = open_database(str(migrated))
     print(f"migrated copy: {opened.mode} ({opened.schema_before} -> {opened.schema_after})")
     original = bench.fresh_copy(src, "find-original")
+    return migrated, original, meta
+
+
+def prepare_large() -> tuple[Path, Path, dict[str, Any]]:
+    """Copies of the ~4 GiB file of `bench.py --scale large` (generated when missing): one
+    migrated (untimed), one left pre-GP-26 (opened read-only)."""
+    import large
+
+    from tui.store.opener import open_database
+
+    src, _timeline, meta = large.large_dataset(1000, 28)
+    print("  " + large.describe(meta))
+    migrated = large.copy_large(src, "find-migrated")
+    opened = open_database(str(migrated))
+    print(f"migrated copy: {opened.mode} ({opened.schema_before} -> {opened.schema_after})")
+    original = large.copy_large(src, "find-original")
     return migrated, original, meta
 
 
@@ -457,6 +474,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--app-runs", type=int, default=None, help="app processes per word")
     p.add_argument("--no-app", action="store_true", help="skip the app's loop-lag figure")
     p.add_argument("--json", metavar="PATH", help="also write every figure as JSON")
+    p.add_argument(
+        "--large",
+        action="store_true",
+        help="only the id look-ups, on the ~4 GiB file of bench.py --scale large",
+    )
     p.add_argument("--app-child", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.app_child:
@@ -467,14 +489,17 @@ def main(argv: list[str] | None = None) -> int:
     machine = bench.machine_info()
     print(f"nproc {machine.get('nproc')}, load {os.getloadavg()}")
     t0 = time.perf_counter()
-    migrated, original, meta = prepare()
+    migrated, original, meta = prepare_large() if args.large else prepare()
     rows: list[Row] = []
     info: dict[str, Any] = {"runs": runs, "app_runs": app_runs, "machine": machine}
+    info["file"] = "large" if args.large else "medium"
     try:
         ids = pick_ids(migrated)
         info["ids"] = ids
         rows += asyncio.run(bench_ids(migrated, False, ids, runs))
         rows += asyncio.run(bench_ids(original, True, ids, runs))
+        if args.large:
+            return _report(rows, info, machine, t0, args.json)
         rows += bench_ids_proc(migrated, False, ids, runs)
         rows += bench_ids_proc(original, True, ids, runs)
         text_rows, info["text"] = asyncio.run(bench_text(migrated, False, runs))
@@ -488,6 +513,14 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         bench.remove(migrated)
         bench.remove(original)
+    return _report(rows, info, machine, t0, args.json)
+
+
+def _report(
+    rows: list[Row], info: dict[str, Any], machine: dict[str, Any], t0: float, json_path: str | None
+) -> int:
+    """Print the table (and write the JSON); 1 when a target fails."""
+    runs, app_runs = info["runs"], info["app_runs"]
     info["loadavg_at_end"] = os.getloadavg()
     info["seconds"] = time.perf_counter() - t0
     print()
@@ -499,9 +532,9 @@ def main(argv: list[str] | None = None) -> int:
         f"{info['seconds']:.0f} s)"
     )
     failed = [r.label for r in rows if r.ok is False]
-    if args.json:
+    if json_path:
         doc = {"figures": [r.to_json() for r in rows], "info": info, "failed": failed}
-        Path(args.json).write_text(json.dumps(doc, indent=1, default=str))
+        Path(json_path).write_text(json.dumps(doc, indent=1, default=str))
     if failed:
         print("\nFAILED targets:\n" + "\n".join(f"  - {f}" for f in failed))
         return 1

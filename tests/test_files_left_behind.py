@@ -72,6 +72,12 @@ def run(args: list[str], tmpdir: Path, timeout: float = 60) -> subprocess.Comple
     )
 
 
+def _hangup_as_default() -> None:
+    """A child that gets SIGHUP's default action, even when this run's SIGHUP is ignored
+    (under `nohup` the app leaves an ignored SIGHUP ignored, and would run on)."""
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start(args: list[str], tmpdir: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "TMPDIR": str(tmpdir)}
     return subprocess.Popen(
@@ -81,6 +87,7 @@ def start(args: list[str], tmpdir: Path) -> subprocess.Popen[str]:
         text=True,
         cwd=ROOT,
         env=env,
+        preexec_fn=_hangup_as_default,
     )
 
 
