@@ -61,6 +61,15 @@ async def highlight(pilot: Any, row: int) -> Any:
     return turn
 
 
+async def read_ahead_at(pilot: Any, store: CountingStore, row: int) -> tuple[Any, tuple[str, str]]:
+    """Highlight `row` and wait until its latest snapshot was read; the turn and that read."""
+    turn = await highlight(pilot, row)
+    want = latest_read(turn)
+    assert await until(pilot, lambda: want in store.snapshot_reads), store.snapshot_reads
+    await settle(pilot)
+    return turn, want
+
+
 async def open_highlighted(pilot: Any) -> TurnDetailScreen:
     await pilot.press("enter")
     await settle(pilot)
@@ -81,10 +90,7 @@ async def test_a_highlighted_turn_is_read_before_enter_and_enter_reads_nothing_m
     app = make_app(store=store, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        turn = await highlight(pilot, 0)
-        want = latest_read(turn)
-        assert await until(pilot, lambda: want in store.snapshot_reads), store.snapshot_reads
-        await settle(pilot)
+        turn, want = await read_ahead_at(pilot, store, 0)
         reads_before_enter = len(store.snapshot_reads)
         assert store.reads_by("read ahead").count(want) == 1
 
@@ -142,10 +148,7 @@ async def test_a_reload_drops_what_was_read_ahead(tmp_path: Path) -> None:
     app = make_app(store=store, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        turn = await highlight(pilot, 3)
-        want = latest_read(turn)
-        assert await until(pilot, lambda: want in store.snapshot_reads)
-        await settle(pilot)
+        _turn, want = await read_ahead_at(pilot, store, 3)
 
         # another program rewrites the text of the turn's last block
         with sqlite3.connect(path) as conn:

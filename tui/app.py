@@ -52,7 +52,7 @@ from tui.messages import (
     SwitchSummaryLoaded,
 )
 from tui.screens.check import CheckScreen, CheckTable
-from tui.screens.detail import SnapshotList, TurnDetailScreen
+from tui.screens.detail import SnapshotList, SnapshotPlace, TurnDetailScreen
 from tui.screens.error import ErrorScreen
 from tui.screens.export_dialog import ExportDialog, ExportFinished, ExportRequest
 from tui.screens.find import FindResults, FindScreen
@@ -72,9 +72,6 @@ LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
 FIND_LIMIT = 1000  # matches a find lists (the rest: "first 1,000 shown")
 FIND_CHUNK = 200  # candidate blocks decoded between two progress messages
 READ_AHEAD_DELAY_S = 0.12  # a timeline highlight that stays this long is read ahead
-
-# where a snapshot is: conversation, session, turn, phase, snapshot_created_at_ms
-SnapshotPlace = tuple[str, str, str, str, int]
 
 
 def describe_error(error: BaseException | None) -> str:
@@ -326,13 +323,7 @@ class TurnsApp(App[None]):
     def on_turn_detail_screen_snapshot_requested(
         self, message: TurnDetailScreen.SnapshotRequested
     ) -> None:
-        self.load_snapshot(
-            message.conv_id,
-            message.session_id,
-            message.turn_id,
-            message.phase,
-            message.created_at_ms,
-        )
+        self.load_snapshot(*message.place)
 
     @work(exclusive=True, group="snapshot", exit_on_error=False, name="load snapshot")
     async def load_snapshot(
@@ -356,13 +347,7 @@ class TurnsApp(App[None]):
     def on_main_screen_snapshot_wanted(self, message: MainScreen.SnapshotWanted) -> None:
         """The timeline's highlight: read its snapshot ahead once the highlight stays
         put for `READ_AHEAD_DELAY_S` (a cursor running down the rows reads nothing)."""
-        place = (
-            message.conv_id,
-            message.session_id,
-            message.turn_id,
-            message.phase,
-            message.created_at_ms,
-        )
+        place = message.place
         self._stop_read_ahead_timer()
         if self._ahead is not None and self._ahead[0] == place:
             return

@@ -173,6 +173,10 @@ def comparison_target(
     return ComparisonTarget(mode, other, snap, safe_text(label))
 
 
+# where a snapshot is: conversation, session, turn, phase, snapshot_created_at_ms
+SnapshotPlace = tuple[str, str, str, str, int]
+
+
 class SnapshotAsk(Message):
     """A snapshot the screen wants loaded: which conversation, session, turn and phase,
     taken when (the fields the store's `snapshot` read takes)."""
@@ -186,6 +190,11 @@ class SnapshotAsk(Message):
         self.turn_id = turn_id
         self.phase = phase
         self.created_at_ms = created_at_ms
+
+    @property
+    def place(self) -> SnapshotPlace:
+        """The fields in the order the store's `snapshot` read takes them."""
+        return (self.conv_id, self.session_id, self.turn_id, self.phase, self.created_at_ms)
 
 
 class TurnDetailScreen(Screen[None]):
