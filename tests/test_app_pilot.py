@@ -15,6 +15,7 @@ from rich.console import Console
 from textual.binding import Binding
 from textual.widgets import Static
 
+import tui.app
 from tests import builders as b
 from tests.fake_stores import CountingStore, FailingConversationStore, LateNoticeFailingStore
 from tests.snapshot_apps.support import fixed_clock, main_screen, pin_utc, settle
@@ -227,10 +228,15 @@ async def test_filter_reduces_rows_and_escape_clears_it(standard_db: Path, tmp_p
     reader.close()
 
 
-async def test_a_new_detail_reads_its_snapshot_once_and_shows_it(standard_db: Path) -> None:
+async def test_a_new_detail_reads_its_snapshot_once_and_shows_it(
+    standard_db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Opening a turn reads the shown snapshot once (asked for before the screen mounts,
     not again for the snapshot list's own first highlight), and every later choice of
-    snapshot reads that one; the blocks shown are the snapshot's."""
+    snapshot reads that one; the blocks shown are the snapshot's. The detail's own reads:
+    the timeline's read-ahead (tests/test_read_ahead.py) is off, else a highlight that
+    rests while the switch summaries load would have read it before Enter."""
+    monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
     store = CountingStore(SqliteStore(str(standard_db)))
     app = make_app(store=store, clock=fixed_clock)
     async with app.run_test(size=SIZE) as pilot:
