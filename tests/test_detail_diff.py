@@ -16,6 +16,7 @@ import pytest
 from rich.console import Console
 from textual.binding import Binding
 
+from tests import builders as b
 from tests.investigate_builders import (
     CONV,
     SYS_CODER,
@@ -197,3 +198,39 @@ async def test_a_json_block_in_the_diff_list_shows_its_members_not_a_lone_brace(
         lines = text_of(screen, "diff-blocks").split("\n")
         assert lines[1].startswith("+ #5 tool_use  inv-tool-1  ")
         assert "3 papers" in lines[1]
+
+
+def _angle_runtime_switch(path: Path) -> Path:
+    """Two turns of one conversation: runtime `<research>` (angle brackets and `&` in its
+    attribution), then `coder`."""
+    user = b.BlockSpec(kind="user", role="user", payload={"text": "hi"}, id="u1")
+    turns = tuple(
+        b.TurnSpec(
+            turn_id=f"turn-{n}",
+            snapshots=(b.SnapshotSpec("final", b.T0 + n * 60_000, (user,)),),
+            metadata={"geppetto.runtime@v1": b.runtime_attribution(key)},
+            runtime_key_column=key,
+        )
+        for n, key in ((1, "<research&co>"), (2, "coder"))
+    )
+    return b.build_gp26(path, (b.ConversationSpec("conv-angle", "sess-a", turns),))
+
+
+async def test_metadata_values_in_the_diff_keep_every_stored_character(tmp_path: Path) -> None:
+    """A changed metadata value is shown with `<`, `>` and `&` as stored, not as the
+    `\\u003c` escapes of Go's marshal (in the diff's key list and the switch summary)."""
+    path = _angle_runtime_switch(tmp_path / "angle.sqlite")
+    app = make_app(str(path), clock=fixed_clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        main.timeline.focus()
+        main.timeline.move_cursor(row=1)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TurnDetailScreen) and screen.turn.turn.turn_id == "turn-2"
+        await press(pilot, "d")  # against the previous turn
+        meta = text_of(screen, "diff-metadata")
+        assert '"profile.slug":"<research&co>"' in meta, meta
+        assert "\\u003c" not in meta and "\\u0026" not in meta

@@ -377,11 +377,19 @@ def diff_json(d: SnapshotDiff) -> dict[str, Any]:
     }
 
 
+def value_text(value: Any) -> str:
+    """A metadata or data value on one line: a string as it is, anything else as compact
+    JSON in its stored key order with every character as stored (not Go's marshal, which
+    writes `<`, `>` and `&` as `\\u003c`, `\\u003e`, `\\u0026`)."""
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def _short(value: Any, limit: int = 40) -> str:
     if value is _MISSING:
         return "—"
-    text = value if isinstance(value, str) else gojson.go_json_marshal(value)
-    return safe_text(text, limit)
+    return safe_text(value_text(value), limit)
 
 
 def _plural(n: int, word: str) -> str:

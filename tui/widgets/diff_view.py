@@ -15,9 +15,16 @@ from typing import Any
 
 from rich.text import Text
 
-from tui.diff import BlockRef, KeyDiff, Side, SnapshotDiff, block_text, switch_summary
+from tui.diff import (
+    BlockRef,
+    KeyDiff,
+    Side,
+    SnapshotDiff,
+    block_text,
+    switch_summary,
+    value_text,
+)
 from tui.formatting import safe_text
-from tui.store import gojson
 from tui.store.records import Block, SnapshotDetail
 from tui.widgets.block_text import format_timestamp_ms
 from tui.widgets.blocks import Part
@@ -114,8 +121,7 @@ def unified_parts(unified: str) -> list[Part]:
 
 
 def _value(value: Any) -> str:
-    text = value if isinstance(value, str) else gojson.go_json_marshal(value)
-    return safe_text(text, VALUE_LIMIT)
+    return safe_text(value_text(value), VALUE_LIMIT)
 
 
 def key_parts(title: str, d: KeyDiff) -> list[Part]:
