@@ -205,6 +205,9 @@ async def atimed(fn: Callable[[], Awaitable[Any]]) -> tuple[float, Any]:
 
 
 async def bench_ids(path: Path, read_only: bool, ids: dict[str, str], runs: int) -> list[Row]:
+    """`find_ids` as the app calls it (the first `FIND_LIMIT` matches, judged) and as the
+    CLI does (every match, for reference), each beside the bare SQL of the same turns."""
+    from tui.app import FIND_LIMIT
     from tui.store.sqlite_store import SqliteStore
 
     mode = "read-only pre-GP-26" if read_only else "migrated"
@@ -214,23 +217,33 @@ async def bench_ids(path: Path, read_only: bool, ids: dict[str, str], runs: int)
     rows: list[Row] = []
     try:
         for kind, q in ids.items():
-            sql = id_baseline_sql(kind, not read_only)
-            row = Row(f"`find_ids` {kind} ({mode})", f"< {ID_TARGET_MS:.0f} ms", ID_TARGET_MS)
-            found = await store.find_ids(q)  # warm both sides (untimed)
-            expected = raw.execute(sql, (q,)).fetchall()
-            for n in range(runs):
-                ms_base = 0.0
-                if n % 2:
-                    ms_base = gc_timed(lambda sql=sql, q=q: raw.execute(sql, (q,)).fetchall())
-                ms, found = await atimed(lambda q=q: store.find_ids(q))
-                if not n % 2:
-                    ms_base = gc_timed(lambda sql=sql, q=q: raw.execute(sql, (q,)).fetchall())
-                row.add(ms, ms_base)
-            row.note = f"{len(found):,} turns (bare SQL: {len(expected):,})"
-            if kind != "turn_prefix" and len(found) != len(expected):
-                row.note += " MISMATCH"
-                row.limit = -1.0  # fail
-            rows.append(row)
+            every = id_baseline_sql(kind, not read_only)
+            first = every + f" ORDER BY conv_id, turn_created_at_ms, turn_id LIMIT {FIND_LIMIT}"
+            for limit, sql in ((FIND_LIMIT, first), (None, every)):
+                if limit is None:
+                    label = f"`find_ids` {kind}, every match as the CLI lists them ({mode})"
+                    row = Row(label)
+                else:
+                    label = f"`find_ids` {kind}, the app's first {FIND_LIMIT:,} ({mode})"
+                    row = Row(label, f"< {ID_TARGET_MS:.0f} ms", ID_TARGET_MS)
+                found = await store.find_ids(q, limit)  # warm both sides (untimed)
+                expected = raw.execute(sql, (q,)).fetchall()
+                for n in range(runs):
+                    ms_base = 0.0
+                    if n % 2:
+                        ms_base = gc_timed(lambda sql=sql, q=q: raw.execute(sql, (q,)).fetchall())
+                    ms, found = await atimed(lambda q=q, lim=limit: store.find_ids(q, lim))
+                    if not n % 2:
+                        ms_base = gc_timed(lambda sql=sql, q=q: raw.execute(sql, (q,)).fetchall())
+                    row.add(ms, ms_base)
+                row.note = f"{len(found):,} turns (bare SQL: {len(expected):,})"
+                same = {(t.conv_id, t.session_id, t.turn_id) for t in found} == {
+                    tuple(r) for r in expected
+                }
+                if kind != "turn_prefix" and not same:
+                    row.note += " MISMATCH"
+                    row.limit = -1.0  # fail
+                rows.append(row)
     finally:
         raw.close()
         await store.close()

@@ -15,7 +15,7 @@ from typing import Any
 
 from tui.store.overlay import Overlay
 from tui.store.payload import PayloadError, parse_turn_yaml
-from tui.store.queries import MAIN, Plan, as_int, source_plan
+from tui.store.queries import MAIN, Plan, Rows, Source, as_int, source_plan
 
 # Fields an id look-up matches, in the order matches are listed.
 ID_FIELDS: tuple[str, ...] = ("conv_id", "session_id", "turn_id", "inference_id", "runtime_key")
@@ -162,13 +162,6 @@ def _chunks(items: list[Any], size: int = _CHUNK) -> Iterator[list[Any]]:
         yield items[i : i + size]
 
 
-# The latest `final` snapshot of the turn row `turns` (one seek in the membership index,
-# which leads with the turn and phase); NULL when the turn has no final.
-_FINAL_MS = """(SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
-               WHERE m.conv_id = turns.conv_id AND m.session_id = turns.session_id
-                 AND m.turn_id = turns.turn_id AND m.phase = 'final')"""
-
-
 def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Plan[list[TurnIds]]:
     """Turns any of whose ids starts with `query` (case-insensitive ASCII; exact included).
 
@@ -203,66 +196,122 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
             if _matches_any(row, needle):
                 out.append(row)
         return out[:limit] if limit is not None else out
+    found = yield from _matching_turns(needle, source, overlay, limit)
+    # The jump target: the latest final, read with the turn; only turns without a final
+    # read all their snapshots (every block row of them, so kept to those few turns).
+    snaps = yield from _snapshots_of([key for key, (_, final) in found.items() if final is None])
+    return [
+        TurnIds(
+            *key,
+            row.runtime_key,
+            row.inference_id,
+            row.turn_created_at_ms,
+            *_jump_target([("final", as_int(final))] if final is not None else snaps[key]),
+        )
+        for key, (row, final) in found.items()
+    ]
+
+
+TurnKey = tuple[str, str, str]
+_Handle = tuple[str, Any]  # ("rowid", n) or ("key", (conv_id, session_id, turn_id))
+
+# The latest `final` snapshot of the turn row `turns` (one seek in the membership index,
+# which leads with the turn and phase); NULL when the turn has no final.
+_FINAL_MS = """(SELECT MAX(m.snapshot_created_at_ms) FROM turn_block_membership m
+               WHERE m.conv_id = turns.conv_id AND m.session_id = turns.session_id
+                 AND m.turn_id = turns.turn_id AND m.phase = 'final')"""
+
+
+def _matching_turns(
+    needle: str, source: Source, overlay: Overlay, limit: int | None
+) -> Plan[dict[TurnKey, tuple[TurnIds, Any]]]:
+    """The first `limit` matching turns in (conversation, creation, turn id) order, each
+    with its latest final snapshot's time (None when it has no final).
+
+    Candidates come from the narrow indexes with their conversation (pinocchio's
+    (conv_id, session_id, turn_id) key, its (conv_id, runtime_key, …) and
+    (conv_id, inference_id, …) indexes); whole rows, whose created time sits behind the
+    wide metadata JSON, are read for the first conversations only, enough to fill `limit`."""
     e = source.expr
     pattern = like_escape(needle) + "%"
-    rows = yield (
-        MAIN,
-        f"""SELECT conv_id, session_id, turn_id, {e("runtime_key")}, {e("inference_id")},
-                   {e("turn_created_at_ms")}, {_FINAL_MS}
-            FROM turns
-            WHERE conv_id LIKE ?1 ESCAPE '\\' OR session_id LIKE ?1 ESCAPE '\\'
-               OR turn_id LIKE ?1 ESCAPE '\\' OR {e("runtime_key")} LIKE ?1 ESCAPE '\\'
-               OR {e("inference_id")} LIKE ?1 ESCAPE '\\'
-            ORDER BY conv_id, {e("turn_created_at_ms")}, turn_id""",
-        (pattern,),
+    like = "LIKE ?1 ESCAPE '\\'"
+    with_rowid = not (yield from without_rowid_plan("turns"))
+    ids = f"conv_id {like} OR session_id {like} OR turn_id {like}"
+    stored = [c for c in ("runtime_key", "inference_id") if c in source.columns]
+    columns = (
+        f"conv_id, session_id, turn_id, {e('runtime_key')}, {e('inference_id')}, "
+        f"{e('turn_created_at_ms')}, {_FINAL_MS}"
     )
-    found: dict[tuple[str, str, str], TurnIds] = {}
-    finals: dict[tuple[str, str, str], Any] = {}
-    for conv, sess, turn, rk, inf, created, final_ms in rows:
-        key = (_text(conv), _text(sess), _text(turn))
-        derived = overlay.turns.get(key)
-        if derived is not None:
-            rk, inf = derived
-        row = TurnIds(*key, _text(rk), _text(inf), as_int(created))
-        if _matches_any(row, needle):
-            found[key] = row
-            finals[key] = final_ms
-    extra = [
-        key
+    candidates: list[tuple[str, _Handle]] = []
+    scanned: Rows = []
+    batched = limit is not None and with_rowid
+    if batched:
+        parts = [f"SELECT rowid, conv_id FROM turns WHERE {ids}"]
+        parts += [f"SELECT rowid, conv_id FROM turns WHERE {c} {like}" for c in stored]
+        rows = yield (MAIN, " UNION ".join(parts), (pattern,))
+        candidates = [(_text(conv), ("rowid", rid)) for rid, conv in rows]
+    else:  # every match is listed (or rows have no rowid): one pass over the table
+        where = " OR ".join([ids, *(f"{c} {like}" for c in stored)])
+        scanned = yield (MAIN, f"SELECT {columns} FROM turns WHERE {where}", (pattern,))
+    # Turns whose derived (read-only overlay) runtime key or inference id matches.
+    candidates += [
+        (key[0], ("key", key))
         for key, (rk, inf) in overlay.turns.items()
-        if key not in found and (_prefix(rk, needle) or _prefix(inf, needle))
+        if rk.lower().startswith(needle) or inf.lower().startswith(needle)
     ]
-    for chunk in _chunks(extra):
-        marks = ",".join("(?, ?, ?)" for _ in chunk)
-        more = yield (
-            MAIN,
-            f"""WITH k(c, s, t) AS (VALUES {marks})
-                SELECT conv_id, session_id, turn_id, {e("turn_created_at_ms")}, {_FINAL_MS}
-                FROM turns JOIN k ON conv_id = k.c AND session_id = k.s AND turn_id = k.t""",
-            tuple(v for key in chunk for v in key),
-        )
-        for conv, sess, turn, created, final_ms in more:
+    candidates.sort(key=lambda c: c[0])
+    found: dict[TurnKey, tuple[TurnIds, Any]] = {}
+
+    def keep(fetched: Rows) -> None:
+        for conv, sess, turn, rk, inf, created, final in fetched:
             key = (_text(conv), _text(sess), _text(turn))
-            rk, inf = overlay.turns[key]
-            found[key] = TurnIds(*key, rk, inf, as_int(created))
-            finals[key] = final_ms
-    ordered = sorted(found.values(), key=lambda r: (r.conv_id, r.turn_created_at_ms, r.turn_id))
-    if limit is not None:
-        ordered = ordered[:limit]
-    targets: dict[tuple[str, str, str], list[tuple[str, int]]] = {}
-    keys = [(r.conv_id, r.session_id, r.turn_id) for r in ordered]
-    # The jump target: the latest final (read with the turn); only turns without a final
-    # read all their snapshots (every block row of them, so kept to those few turns).
-    no_final: list[tuple[str, str, str]] = []
-    for key in keys:
-        final_ms = finals.get(key)
-        if final_ms is None:
-            no_final.append(key)
-        else:
-            targets[key] = [("final", as_int(final_ms))]
-    for chunk in _chunks(no_final):
+            derived = overlay.turns.get(key)
+            if derived is not None:
+                rk, inf = derived
+            row = TurnIds(*key, _text(rk), _text(inf), as_int(created))
+            if _matches_any(row, needle):
+                found[key] = (row, final)
+
+    keep(scanned)
+    cap = limit if batched else None
+    start = 0
+    while start < len(candidates) and (cap is None or len(found) < cap):
+        # Whole conversations at a time, so a conversation's turns are all read or none.
+        stop = len(candidates) if cap is None else start + cap - len(found)
+        stop = min(stop, len(candidates))
+        while stop < len(candidates) and candidates[stop][0] == candidates[stop - 1][0]:
+            stop += 1
+        batch = [h for _, h in candidates[start:stop]]
+        start = stop
+        rowids = [v for kind, v in batch if kind == "rowid"]
+        fetched: Rows = []
+        if rowids:
+            fetched += yield (
+                MAIN,
+                f"SELECT {columns} FROM turns WHERE rowid IN (SELECT value FROM json_each(?))",
+                (json.dumps(rowids),),
+            )
+        keys = list(dict.fromkeys(v for kind, v in batch if kind == "key"))
+        for chunk in _chunks(keys):
+            marks = ",".join("(?, ?, ?)" for _ in chunk)
+            fetched += yield (
+                MAIN,
+                f"""WITH k(c, s, t) AS (VALUES {marks})
+                    SELECT {columns} FROM turns
+                    JOIN k ON conv_id = k.c AND session_id = k.s AND turn_id = k.t""",
+                tuple(v for key in chunk for v in key),
+            )
+        keep(fetched)
+    ordered = sorted(found, key=lambda k: (k[0], found[k][0].turn_created_at_ms, k[2]))
+    return {key: found[key] for key in ordered[:limit]}
+
+
+def _snapshots_of(keys: list[TurnKey]) -> Plan[dict[TurnKey, list[tuple[str, int]]]]:
+    """Every (phase, snapshot time) of each turn in `keys`."""
+    snaps: dict[TurnKey, list[tuple[str, int]]] = {key: [] for key in keys}
+    for chunk in _chunks(keys):
         marks = ",".join("(?, ?, ?)" for _ in chunk)
-        snap_rows = yield (
+        rows = yield (
             MAIN,
             f"""WITH k(c, s, t) AS (VALUES {marks})
                 SELECT DISTINCT m.conv_id, m.session_id, m.turn_id, m.phase,
@@ -271,22 +320,17 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
                   ON m.conv_id = k.c AND m.session_id = k.s AND m.turn_id = k.t""",
             tuple(v for key in chunk for v in key),
         )
-        for conv, sess, turn, phase, ms in snap_rows:
-            targets.setdefault((_text(conv), _text(sess), _text(turn)), []).append(
+        for conv, sess, turn, phase, ms in rows:
+            snaps.setdefault((_text(conv), _text(sess), _text(turn)), []).append(
                 (_text(phase), as_int(ms))
             )
-    return [
-        TurnIds(
-            r.conv_id,
-            r.session_id,
-            r.turn_id,
-            r.runtime_key,
-            r.inference_id,
-            r.turn_created_at_ms,
-            *_jump_target(targets.get((r.conv_id, r.session_id, r.turn_id), ())),
-        )
-        for r in ordered
-    ]
+    return snaps
+
+
+def without_rowid_plan(table: str) -> Plan[bool]:
+    """Whether `table` was created WITHOUT ROWID (some writers other than pinocchio do)."""
+    rows = yield (MAIN, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,))
+    return bool(rows) and "WITHOUT ROWID" in " ".join(_text(rows[0][0]).upper().split())
 
 
 # --------------------------------------------------------------------------------------
@@ -352,12 +396,7 @@ def find_text_plan(query: str) -> Plan[list[TextHit]]:
     # membership rows are read through `turn_block_membership_by_block`, so the GROUP BY
     # follows the scan (no sort of every membership row). Blocks listed in more than one
     # conversation (rare) are read again, per conversation.
-    table = yield (
-        MAIN,
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'blocks'",
-        (),
-    )
-    without_rowid = bool(table) and "WITHOUT ROWID" in " ".join(_text(table[0][0]).upper().split())
+    without_rowid = yield from without_rowid_plan("blocks")
     group = "b.block_id, b.content_hash" if without_rowid else "b.rowid"
     rows = yield (
         MAIN,
