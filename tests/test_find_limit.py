@@ -10,12 +10,15 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tests import builders as b
 from tui.store.investigate import TurnIds
+from tui.store.overlay import Overlay
 from tui.store.sqlite_store import SqliteStore
 
-QUERIES = ("bulk-", "research", "planner", "bulk-sess-00001", "bulk-conv-00000", "INV")
+QUERIES = ("bulk-", "research", "resea", "planner", "bulk-sess-00001", "bulk-conv-00000", "INV")
 LIMITS = (0, 1, 2, 5, 7, 11, 13, 40, 1000)
 
 
@@ -80,3 +83,28 @@ def test_first_matches_are_the_head_of_every_match(tmp_path: Path, kind: str) ->
         assert all(t.phase == "final" and t.snapshot_created_at_ms > 0 for t in every), q
         for lim in LIMITS:
             assert by_limit[lim] == every[:lim], (q, lim)
+
+
+_ids = st.text("aAbİ\u0130ß", max_size=5)  # few letters, so prefixes are shared
+
+
+@given(
+    st.dictionaries(
+        st.tuples(st.text(max_size=3), st.just("s"), st.text(max_size=3)),
+        st.tuples(_ids, _ids),
+        max_size=30,
+    ),
+    st.text("aAbİß", min_size=1, max_size=3),
+)
+def test_overlay_prefix_lookup_is_the_scan(
+    turns: dict[tuple[str, str, str], tuple[str, str]], query: str
+) -> None:
+    """The overlay's bisect answers what a scan of every derived value would."""
+    needle = query.lower()
+    scan = {
+        k
+        for k, (rk, inf) in turns.items()
+        if rk.lower().startswith(needle) or inf.lower().startswith(needle)
+    }
+    got = Overlay(turns=turns).turns_with_prefix(needle)
+    assert set(got) == scan and len(got) == len(scan)

@@ -228,10 +228,14 @@ def _matching_turns(
     """The first `limit` matching turns in (conversation, creation, turn id) order, each
     with its latest final snapshot's time (None when it has no final).
 
-    Candidates come from the narrow indexes with their conversation (pinocchio's
-    (conv_id, session_id, turn_id) key, its (conv_id, runtime_key, …) and
-    (conv_id, inference_id, …) indexes); whole rows, whose created time sits behind the
-    wide metadata JSON, are read for the first conversations only, enough to fill `limit`."""
+    With a limit, candidates (rowid, conversation) come from the narrow indexes, in their
+    conversation order (pinocchio's (conv_id, session_id, turn_id) key and its
+    (conv_id, runtime_key, …) and (conv_id, inference_id, …) indexes), at most 2 x
+    `limit` from each; whole rows, whose created time sits behind the wide metadata JSON,
+    are read for just enough whole conversations. Should the first candidates not fill
+    `limit` (one conversation holding most of them), every candidate is read."""
+    if limit is not None and limit <= 0:
+        return {}
     e = source.expr
     pattern = like_escape(needle) + "%"
     like = "LIKE ?1 ESCAPE '\\'"
@@ -242,24 +246,10 @@ def _matching_turns(
         f"conv_id, session_id, turn_id, {e('runtime_key')}, {e('inference_id')}, "
         f"{e('turn_created_at_ms')}, {_FINAL_MS}"
     )
-    candidates: list[tuple[str, _Handle]] = []
-    scanned: Rows = []
-    batched = limit is not None and with_rowid
-    if batched:
-        parts = [f"SELECT rowid, conv_id FROM turns WHERE {ids}"]
-        parts += [f"SELECT rowid, conv_id FROM turns WHERE {c} {like}" for c in stored]
-        rows = yield (MAIN, " UNION ".join(parts), (pattern,))
-        candidates = [(_text(conv), ("rowid", rid)) for rid, conv in rows]
-    else:  # every match is listed (or rows have no rowid): one pass over the table
-        where = " OR ".join([ids, *(f"{c} {like}" for c in stored)])
-        scanned = yield (MAIN, f"SELECT {columns} FROM turns WHERE {where}", (pattern,))
     # Turns whose derived (read-only overlay) runtime key or inference id matches.
-    candidates += [
-        (key[0], ("key", key))
-        for key, (rk, inf) in overlay.turns.items()
-        if rk.lower().startswith(needle) or inf.lower().startswith(needle)
+    extras: list[tuple[str, _Handle]] = [
+        (key[0], ("key", key)) for key in overlay.turns_with_prefix(needle)
     ]
-    candidates.sort(key=lambda c: c[0])
     found: dict[TurnKey, tuple[TurnIds, Any]] = {}
 
     def keep(fetched: Rows) -> None:
@@ -272,36 +262,74 @@ def _matching_turns(
             if _matches_any(row, needle):
                 found[key] = (row, final)
 
-    keep(scanned)
-    cap = limit if batched else None
-    start = 0
-    while start < len(candidates) and (cap is None or len(found) < cap):
-        # Whole conversations at a time, so a conversation's turns are all read or none.
-        stop = len(candidates) if cap is None else start + cap - len(found)
-        stop = min(stop, len(candidates))
-        while stop < len(candidates) and candidates[stop][0] == candidates[stop - 1][0]:
-            stop += 1
-        batch = [h for _, h in candidates[start:stop]]
-        start = stop
-        rowids = [v for kind, v in batch if kind == "rowid"]
-        fetched: Rows = []
-        if rowids:
-            fetched += yield (
-                MAIN,
-                f"SELECT {columns} FROM turns WHERE rowid IN (SELECT value FROM json_each(?))",
-                (json.dumps(rowids),),
-            )
-        keys = list(dict.fromkeys(v for kind, v in batch if kind == "key"))
-        for chunk in _chunks(keys):
-            marks = ",".join("(?, ?, ?)" for _ in chunk)
-            fetched += yield (
-                MAIN,
-                f"""WITH k(c, s, t) AS (VALUES {marks})
-                    SELECT {columns} FROM turns
-                    JOIN k ON conv_id = k.c AND session_id = k.s AND turn_id = k.t""",
-                tuple(v for key in chunk for v in key),
-            )
-        keep(fetched)
+    def read(candidates: list[tuple[str, _Handle]], cap: int | None) -> Plan[None]:
+        """Read candidates' rows, whole conversations at a time, until `cap` turns match."""
+        candidates.sort(key=lambda c: c[0])
+        start = 0
+        while start < len(candidates) and (cap is None or len(found) < cap):
+            stop = len(candidates) if cap is None else start + cap - len(found)
+            stop = min(stop, len(candidates))
+            while stop < len(candidates) and candidates[stop][0] == candidates[stop - 1][0]:
+                stop += 1
+            batch = [h for _, h in candidates[start:stop]]
+            start = stop
+            rowids = list(dict.fromkeys(v for kind, v in batch if kind == "rowid"))
+            if rowids:
+                keep(
+                    (
+                        yield (
+                            MAIN,
+                            f"SELECT {columns} FROM turns "
+                            "WHERE rowid IN (SELECT value FROM json_each(?))",
+                            (json.dumps(rowids),),
+                        )
+                    )
+                )
+            keys = list(dict.fromkeys(v for kind, v in batch if kind == "key"))
+            for chunk in _chunks(keys):
+                marks = ",".join("(?, ?, ?)" for _ in chunk)
+                keep(
+                    (
+                        yield (
+                            MAIN,
+                            f"""WITH k(c, s, t) AS (VALUES {marks})
+                                SELECT {columns} FROM turns
+                                JOIN k ON conv_id = k.c AND session_id = k.s AND turn_id = k.t""",
+                            tuple(v for key in chunk for v in key),
+                        )
+                    )
+                )
+
+    if limit is None or not with_rowid:  # every match (or no rowid): one pass over the table
+        where = " OR ".join([ids, *(f"{c} {like}" for c in stored)])
+        keep((yield (MAIN, f"SELECT {columns} FROM turns WHERE {where}", (pattern,))))
+        yield from read(extras, None)
+    else:
+        parts = [ids, *(f"{c} {like}" for c in stored)]
+        for per_part in (2 * limit, None):
+            found.clear()
+            rows: Rows = []
+            bound: Any = None  # candidates of conversations below it are all listed
+            for where in parts:
+                sql = f"SELECT rowid, conv_id FROM turns WHERE {where}"
+                if per_part is None:
+                    got = yield (MAIN, sql, (pattern,))
+                else:
+                    got = yield (MAIN, f"{sql} ORDER BY conv_id LIMIT ?2", (pattern, per_part))
+                    if len(got) == per_part and (bound is None or got[-1][1] < bound):
+                        bound = got[-1][1]
+                rows += got
+            if bound is not None and not all(
+                isinstance(conv, str) and "\ufffd" not in conv for _, conv in rows
+            ):
+                continue  # SQLite's order of these ids may not be Python's: read all
+            candidates = [(_text(conv), ("rowid", rid)) for rid, conv in rows]
+            candidates += extras
+            if bound is not None:
+                candidates = [c for c in candidates if c[0] < bound]
+            yield from read(candidates, limit)
+            if bound is None or len(found) >= limit:
+                break
     ordered = sorted(found, key=lambda k: (k[0], found[k][0].turn_created_at_ms, k[2]))
     return {key: found[key] for key in ordered[:limit]}
 

@@ -8,9 +8,11 @@ as they are read. Same answers as an in-place migration; zero bytes written.
 
 from __future__ import annotations
 
+import bisect
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from tui.store import gojson, schema
@@ -40,6 +42,25 @@ class Overlay:
     def active(self) -> bool:
         """Whether anything is derived in memory."""
         return bool(self.turns or self.geppetto or self.repair_now_ms is not None)
+
+    def turns_with_prefix(self, needle: str) -> list[TurnKey]:
+        """Turns whose derived runtime key or inference id, lower-cased, starts with
+        `needle` (itself lower-cased): a bisect into the sorted values, not a scan."""
+        values, keys = self._by_lowered_value
+        out: list[TurnKey] = []
+        i = bisect.bisect_left(values, needle)
+        while i < len(values) and values[i].startswith(needle):
+            out.extend(keys[values[i]])
+            i += 1
+        return list(dict.fromkeys(out))
+
+    @cached_property
+    def _by_lowered_value(self) -> tuple[list[str], dict[str, list[TurnKey]]]:
+        by_value: dict[str, list[TurnKey]] = {}
+        for key, (rk, inf) in self.turns.items():
+            by_value.setdefault(rk.lower(), []).append(key)
+            by_value.setdefault(inf.lower(), []).append(key)
+        return sorted(by_value), by_value
 
     def turn_values(
         self, key: TurnKey, runtime_key: str, inference_id: str, created_ms: int, updated_ms: int
