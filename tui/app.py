@@ -52,7 +52,14 @@ from tui.messages import (
     SwitchSummaryLoaded,
 )
 from tui.screens.check import CheckScreen, CheckTable
-from tui.screens.detail import SnapshotList, SnapshotPlace, TurnDetailScreen
+from tui.screens.detail import (
+    PreparedSections,
+    SnapshotList,
+    SnapshotPlace,
+    TurnDetailScreen,
+    predicted_view_width,
+    prepare_sections,
+)
 from tui.screens.error import ErrorScreen
 from tui.screens.export_dialog import ExportDialog, ExportFinished, ExportRequest
 from tui.screens.find import FindResults, FindScreen
@@ -72,6 +79,8 @@ LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
 FIND_LIMIT = 1000  # matches a find lists (the rest: "first 1,000 shown")
 FIND_CHUNK = 200  # candidate blocks decoded between two progress messages
 READ_AHEAD_DELAY_S = 0.12  # a timeline highlight that stays this long is read ahead
+# what the read-ahead gives: the snapshot, and its detail's sections laid out ahead
+ReadAhead = tuple[SnapshotDetail | None, PreparedSections | None]
 
 
 def describe_error(error: BaseException | None) -> str:
@@ -144,7 +153,7 @@ class TurnsApp(App[None]):
         self.start_at = start_at  # where to go once the conversation list is loaded
         self._prefetched: ConversationView | None = None  # read with the list (first load)
         # the snapshot Enter on the timeline would open, read ahead (or being read)
-        self._ahead: tuple[SnapshotPlace, Worker[SnapshotDetail | None]] | None = None
+        self._ahead: tuple[SnapshotPlace, Worker[ReadAhead]] | None = None
         self._ahead_timer: Timer | None = None
         self.clock: Clock = clock or time.time
         self.main_screen: MainScreen | None = None
@@ -320,10 +329,28 @@ class TurnsApp(App[None]):
         if self.main_screen is not None:
             self.main_screen.show_conversation(message.view)
 
-    def on_turn_detail_screen_snapshot_requested(
+    async def on_turn_detail_screen_snapshot_requested(
         self, message: TurnDetailScreen.SnapshotRequested
     ) -> None:
+        ahead = self._read_ahead_done(message.place)
+        screen = self.screen
+        if (
+            ahead is not None
+            and isinstance(screen, TurnDetailScreen)
+            and screen.turn.turn.turn_id == message.turn_id
+        ):
+            # read (and laid out) ahead: handed over now, usually before the new screen
+            # has mounted, so its first paint shows the blocks
+            await screen.show_snapshot((message.phase, message.created_at_ms), *ahead)
+            return
         self.load_snapshot(*message.place)
+
+    def _read_ahead_done(self, place: SnapshotPlace) -> ReadAhead | None:
+        """What the read-ahead of `place` gave, when it has finished without error."""
+        ahead = self._ahead
+        if ahead is None or ahead[0] != place or ahead[1].state != WorkerState.SUCCESS:
+            return None
+        return ahead[1].result
 
     @work(exclusive=True, group="snapshot", exit_on_error=False, name="load snapshot")
     async def load_snapshot(
@@ -331,38 +358,43 @@ class TurnsApp(App[None]):
     ) -> None:
         """Read the blocks of one snapshot (or take them from the read-ahead)."""
         place = (conv_id, session_id, turn_id, phase, created_at_ms)
-        detail = await self._snapshot(place)
-        self.post_message(SnapshotLoaded(turn_id, (phase, created_at_ms), detail))
+        detail, prepared = await self._snapshot(place)
+        self.post_message(SnapshotLoaded(turn_id, (phase, created_at_ms), detail, prepared))
 
-    async def _snapshot(self, place: SnapshotPlace) -> SnapshotDetail | None:
+    async def _snapshot(self, place: SnapshotPlace) -> ReadAhead:
         """The snapshot at `place`: the one read ahead (waiting for it if its read is
-        under way), else read now."""
+        under way), with its sections when they were laid out too; else read now."""
         self._stop_read_ahead_timer()
         ahead = self._ahead
         if ahead is not None and ahead[0] == place:
             with contextlib.suppress(WorkerError):  # cancelled or failed: read it here
                 return await ahead[1].wait()
-        return await self.store.snapshot(*place)
+        return await self.store.snapshot(*place), None
 
     def on_main_screen_snapshot_wanted(self, message: MainScreen.SnapshotWanted) -> None:
         """The timeline's highlight: read its snapshot ahead once the highlight stays
         put for `READ_AHEAD_DELAY_S` (a cursor running down the rows reads nothing)."""
-        place = message.place
+        place, turn = message.place, message.turn
         self._stop_read_ahead_timer()
         if self._ahead is not None and self._ahead[0] == place:
             return
         self._ahead_timer = self.set_timer(
-            READ_AHEAD_DELAY_S, lambda: self._start_read_ahead(place), name="read ahead"
+            READ_AHEAD_DELAY_S, lambda: self._start_read_ahead(place, turn), name="read ahead"
         )
 
-    def _start_read_ahead(self, place: SnapshotPlace) -> None:
+    def _start_read_ahead(self, place: SnapshotPlace, turn: TurnView) -> None:
         self._ahead_timer = None
-        self._ahead = (place, self.read_ahead(place))
+        self._ahead = (place, self.read_ahead(place, turn))
 
     @work(exclusive=True, group="read-ahead", exit_on_error=False, name="read ahead")
-    async def read_ahead(self, place: SnapshotPlace) -> SnapshotDetail | None:
-        """Read the snapshot the timeline's Enter would open, before it is pressed."""
-        return await self.store.snapshot(*place)
+    async def read_ahead(self, place: SnapshotPlace, turn: TurnView) -> ReadAhead:
+        """Read the snapshot the timeline's Enter would open, before it is pressed, and
+        lay out (in a thread) the sections its detail will show, at the detail's width."""
+        detail = await self.store.snapshot(*place)
+        if detail is None:
+            return None, None
+        width = predicted_view_width(self.size.width, self.screen.has_class("-narrow"))
+        return detail, await asyncio.to_thread(prepare_sections, turn, detail, width)
 
     def _stop_read_ahead_timer(self) -> None:
         if self._ahead_timer is not None:
@@ -379,7 +411,7 @@ class TurnsApp(App[None]):
     async def on_snapshot_loaded(self, message: SnapshotLoaded) -> None:
         screen = self.screen
         if isinstance(screen, TurnDetailScreen) and screen.turn.turn.turn_id == message.turn_id:
-            await screen.show_snapshot(message.key, message.detail)
+            await screen.show_snapshot(message.key, message.detail, message.prepared)
 
     def on_turn_detail_screen_comparison_requested(
         self, message: TurnDetailScreen.ComparisonRequested

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
@@ -11,6 +12,9 @@ from tui.domain import ConversationView
 from tui.find import Match
 from tui.store.models import Notice, Opened
 from tui.store.records import ConversationSummary, SnapshotDetail
+
+if TYPE_CHECKING:
+    from tui.screens.detail import PreparedSections
 
 SnapshotKey = tuple[str, int]  # (phase, snapshot_created_at_ms)
 
@@ -75,13 +79,20 @@ class ConversationLoaded(Message):
 
 
 class SnapshotLoaded(Message):
-    """The blocks of one snapshot were read."""
+    """The blocks of one snapshot were read (and, read ahead, maybe laid out too)."""
 
-    def __init__(self, turn_id: str, key: SnapshotKey, detail: SnapshotDetail | None) -> None:
+    def __init__(
+        self,
+        turn_id: str,
+        key: SnapshotKey,
+        detail: SnapshotDetail | None,
+        prepared: PreparedSections | None = None,
+    ) -> None:
         super().__init__()
         self.turn_id = turn_id
         self.key = key
         self.detail = detail
+        self.prepared = prepared
 
 
 class FollowChecked(Message):

@@ -21,6 +21,7 @@ from textual import on, work
 from textual.app import ComposeResult, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
+from textual.geometry import Size
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
@@ -107,6 +108,52 @@ def shown_first(turn: TurnView) -> PhaseSnapshot | None:
     """The snapshot a detail opened on `turn` with no phase shows: its latest."""
     snapshots = _sorted_snapshots(turn)
     return snapshots[-1] if snapshots else None
+
+
+def first_turn_block(turn: TurnView) -> int:
+    """The index of the turn's first own block: the ones before it came from earlier
+    turns (its first snapshot holds the history plus the message that started it)."""
+    snapshots = _sorted_snapshots(turn)
+    return max(snapshots[0].block_count - 1, 0) if snapshots else 0
+
+
+# The view's width for an app `width` cells wide (app.tcss: #snapshots is 30 cells, 28 on
+# a -narrow screen; #detail-scroll has a border, a padding of 1 and a stable scrollbar
+# gutter). Only a guess made before the screen is laid out: a wrong one costs a second
+# layout, never a wrong line (tests check it against the laid-out view).
+SNAPSHOT_LIST_WIDTH = 30
+NARROW_SNAPSHOT_LIST_WIDTH = 28
+VIEW_CHROME_WIDTH = 6
+
+
+def predicted_view_width(width: int, narrow: bool) -> int:
+    """The width a turn detail in an app `width` cells wide lays its sections out at."""
+    listed = NARROW_SNAPSHOT_LIST_WIDTH if narrow else SNAPSHOT_LIST_WIDTH
+    return max(width - listed - VIEW_CHROME_WIDTH, 1)
+
+
+@dataclass(frozen=True)
+class PreparedSections:
+    """A snapshot's sections in a newly opened detail's view (rendered text, no raw view,
+    no diff, nothing marked), laid out ahead for `width`."""
+
+    turn_id: str
+    detail: SnapshotDetail
+    width: int
+    sections: list[Section]
+
+
+def prepare_sections(turn: TurnView, detail: SnapshotDetail, width: int) -> PreparedSections:
+    """Build and lay out the sections a detail opened on `turn` shows for `detail` (pure:
+    run in a thread while the user still looks at the timeline)."""
+    sections = [
+        *snapshot_sections(detail, first_turn_block(turn)),
+        metadata_section(turn.turn),
+    ]
+    for section in sections:
+        if section.renderable is None:  # the view lays out Rich renderables itself
+            section.layout(width, None)
+    return PreparedSections(turn.turn.turn_id, detail, width, sections)
 
 
 def turn_time_ms(turn: TurnView) -> int:
@@ -199,6 +246,13 @@ class SnapshotAsk(Message):
 
 class TurnDetailScreen(Screen[None]):
     """Every snapshot of a turn; blocks rendered by kind; metadata and raw metadata."""
+
+    def _screen_resized(self, size: Size) -> None:
+        # Textual sends a newly shown screen a Resize to the size it has just been laid
+        # out at, and lays it all out again; a size already laid out needs nothing.
+        if size == self._compositor.size:
+            return
+        super()._screen_resized(size)
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Back", id="detail.back"),
@@ -337,10 +391,8 @@ class TurnDetailScreen(Screen[None]):
         self.turn = turn
         self.snapshots: tuple[PhaseSnapshot, ...] = _sorted_snapshots(turn)
         self.requested: SnapshotKey | None = None
-        # Blocks before this index came from earlier turns: the turn's first snapshot holds
-        # the history plus the message that started the turn (its last block).
-        first = self.snapshots[0] if self.snapshots else None
-        self.first_turn_block = max(first.block_count - 1, 0) if first else 0
+        self.first_turn_block = first_turn_block(turn)
+        self._prepared: PreparedSections | None = None  # laid out ahead (the read-ahead)
         self.detail: SnapshotDetail | None = None
         self._metadata: Section | None = None  # the turn's metadata panel, once made
         self.loaded = False  # a load of the requested snapshot completed
@@ -447,7 +499,7 @@ class TurnDetailScreen(Screen[None]):
         self._update_scroll_title()
         self.query_one(SnapshotList).focus()
         if self.loaded:  # read before the screen was mounted
-            self._build_sections()
+            self._show_sections()
         else:
             self._render_sections()
         self._select_last_snapshot(self.start_index)
@@ -579,20 +631,62 @@ class TurnDetailScreen(Screen[None]):
             )
         )
 
-    async def show_snapshot(self, key: SnapshotKey, detail: SnapshotDetail | None) -> None:
-        """Show the blocks of a loaded snapshot (ignored if the user moved on)."""
+    async def show_snapshot(
+        self,
+        key: SnapshotKey,
+        detail: SnapshotDetail | None,
+        prepared: PreparedSections | None = None,
+    ) -> None:
+        """Show the blocks of a loaded snapshot (ignored if the user moved on); `prepared`:
+        its sections laid out ahead, used when they are what the view would build now."""
         if key != self.requested:
             return
         self.detail = detail
         self.loaded = True
         self.expanded = False
+        self._prepared = prepared
         if not self.is_mounted:
             return  # read before the screen was mounted: on_mount shows it
         if self.compare_mode is not None:
             self._compare(self.compare_mode)  # the shown snapshot changed: so does its diff
             self._render_sections()
             return
-        self._build_sections()
+        self._show_sections()
+
+    def _show_sections(self) -> None:
+        """The loaded snapshot's sections: the ones laid out ahead when they fit, else
+        built and laid out in a thread."""
+        if not self._show_prepared():
+            self._build_sections()
+
+    def _show_prepared(self) -> bool:
+        """Hand the view the sections laid out ahead, when they are what it would build
+        now: this snapshot, the default view, the width it lays out at (before the first
+        layout the predicted one; the view checks it when it gets its size)."""
+        prepared, self._prepared = self._prepared, None
+        if (
+            prepared is None
+            or prepared.detail is not self.detail
+            or prepared.turn_id != self.turn.turn.turn_id
+            or self.exact
+            or self.expanded
+            or self.raw_visible
+            or self.compare_mode is not None
+            or self._found_ordinal() is not None
+        ):
+            return False
+        if self.view.size.width and prepared.width != self._section_width():
+            return False
+        self._metadata = prepared.sections[-1]
+        self._render_sections(sections=prepared.sections, width=prepared.width)
+        return True
+
+    def _section_width(self) -> int:
+        """The width sections are laid out at: a long snapshot's, for the scrollbar it
+        will show."""
+        view = self.view
+        blocks = len(self.detail.blocks) if self.detail is not None else 0
+        return view.width_when_scrolling() if blocks > 3 else view.content_width()
 
     def _view_state(self) -> tuple[object, ...]:
         """What the sections are built from (a change while building: build again)."""
@@ -616,8 +710,7 @@ class TurnDetailScreen(Screen[None]):
             if view.size.width:
                 break
             await asyncio.sleep(0.005)
-        blocks = len(self.detail.blocks) if self.detail is not None else 0
-        width = view.width_when_scrolling() if blocks > 3 else view.content_width()
+        width = self._section_width()
         sections = await asyncio.to_thread(self._laid_out, width)
         if self._view_state() == state:
             self._render_sections(sections=sections, width=width)

@@ -120,7 +120,12 @@ class MainScreen(Screen[None]):
 
     class SnapshotWanted(SnapshotAsk):
         """The snapshot Enter would open now (the highlighted turn's latest): worth
-        reading ahead while the user looks at the timeline."""
+        reading (and laying out) ahead while the user looks at the timeline."""
+
+        def __init__(self, turn: TurnView, phase: str, created_at_ms: int) -> None:
+            t = turn.turn
+            super().__init__(t.conv_id, t.session_id, t.turn_id, phase, created_at_ms)
+            self.turn = turn
 
     def __init__(self, *, title: Text, banner: Text | None, notice: Text | None) -> None:
         super().__init__(id="main")
@@ -349,12 +354,7 @@ class MainScreen(Screen[None]):
         snap = shown_first(turn) if turn is not None else None
         if turn is None or snap is None or not self.timeline.has_focus:
             return
-        t = turn.turn
-        self.post_message(
-            self.SnapshotWanted(
-                t.conv_id, t.session_id, t.turn_id, snap.phase, snap.snapshot_created_at_ms
-            )
-        )
+        self.post_message(self.SnapshotWanted(turn, snap.phase, snap.snapshot_created_at_ms))
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -261,7 +261,9 @@ class SnapshotView(ScrollView, can_focus=True):
         once its scrollbar shows (so they are not laid out twice)."""
         self.sections = list(sections)
         self._laid_width = -1
-        if width not in (self.content_width(), self.width_when_scrolling()):
+        # Before its first layout the view has no width to check `width` against: it is
+        # kept, and the view's first Resize lays out again if it is not the width it got.
+        if self.size.width and width not in (self.content_width(), self.width_when_scrolling()):
             width = None
         self._relayout(width)
 
