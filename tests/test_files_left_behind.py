@@ -448,3 +448,24 @@ def test_side_files_found_at_a_later_open_in_the_same_process_are_kept(tmp_path:
     store = open_store(path, read_only=True)
     store.close()
     assert listing(tmp_path) == names
+
+
+@pytest.mark.parametrize("args", [["dump", "--read-only"], ["dump"], ["check"], ["find", "x"]])
+def test_reading_commands_leave_the_folders_untouched_to_the_nanosecond(
+    args: list[str], place: tuple[Path, Path]
+) -> None:
+    """Not even a file made and deleted (Python's tempfile proves TMPDIR writable that
+    way): the modification times of the database's folder and of TMPDIR stay as they
+    were, for a file that needs no migration."""
+    folder, tmp = place
+    path = b.build_gp26(folder / "turns.db", b.standard_scenario())
+    assert run(["migrate", str(path)], tmp).returncode == 0  # nothing left to do after
+    os.utime(folder, ns=(1_000_000_000, 1_000_000_000))
+    os.utime(tmp, ns=(1_000_000_000, 1_000_000_000))
+    before = digest(path)
+    res = run([args[0], str(path), *args[1:]], tmp)
+    assert res.returncode in (0, 1), res.stderr  # check: 1 when it found anomalies
+    assert "Traceback" not in res.stderr
+    assert os.stat(tmp).st_mtime_ns == 1_000_000_000, "something was made in TMPDIR"
+    assert os.stat(folder).st_mtime_ns == 1_000_000_000, "something was made beside the file"
+    assert digest(path) == before and listing(tmp) == []

@@ -165,11 +165,26 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def sweep_stale_copies(tmp: str | None = None) -> list[str]:
-    """Remove copy folders whose owner process is gone (a SIGKILL); return them."""
+def temp_folder() -> str:
+    """The folder `tempfile` puts private copies in, found without writing to it.
+
+    `tempfile.gettempdir()` proves a folder usable by creating and deleting a file in it,
+    which changes the folder's modification time at every start; here the same candidates
+    (TMPDIR, TEMP, TMP, then the usual places) are only looked at."""
     import tempfile
 
-    base = tmp or tempfile.gettempdir()
+    if tempfile.tempdir is not None:
+        return tempfile.tempdir
+    names = [os.environ.get(v) for v in ("TMPDIR", "TEMP", "TMP")]
+    for folder in [*names, "/tmp", "/var/tmp", "/usr/tmp", os.getcwd()]:
+        if folder and os.path.isdir(folder) and os.access(folder, os.W_OK | os.X_OK):
+            return os.path.abspath(folder)
+    return tempfile.gettempdir()
+
+
+def sweep_stale_copies(tmp: str | None = None) -> list[str]:
+    """Remove copy folders whose owner process is gone (a SIGKILL); return them."""
+    base = tmp or temp_folder()
     removed: list[str] = []
     try:
         names = os.listdir(base)
