@@ -103,6 +103,7 @@ async def test_sections_laid_out_ahead_are_shown_as_built_here(
         screen = await open_last_turn(pilot, rest=True)
         assert layouts == []  # nothing laid out after Enter: the read-ahead did it
         ahead = all_lines(screen)
+        ahead_top = (screen.view.scroll_y, screen.view.render_line(0).text)
         shown = [s.block.block.block_id for s in screen.view.sections if s.block is not None]
         assert screen.detail is not None
         assert shown == [blk.block_id for blk in screen.detail.blocks]
@@ -114,6 +115,8 @@ async def test_sections_laid_out_ahead_are_shown_as_built_here(
         screen = await open_last_turn(pilot, rest=False)
         assert len(layouts) == 1
         assert all_lines(screen) == ahead
+        # scrolled alike (to the marker before the turn's own blocks), the same top row
+        assert (screen.view.scroll_y, screen.view.render_line(0).text) == ahead_top
         assert any(line.strip() for lines in ahead for line in lines)
 
 
