@@ -18,6 +18,7 @@ import pytest
 
 import tui.app
 from tests import builders as b
+from tests.snapshot_apps.detail_scenario import build_detail_db
 from tests.snapshot_apps.support import fixed_clock, main_screen, pin_utc, settle
 from tui.app import make_app
 from tui.screens.detail import TurnDetailScreen, predicted_view_width
@@ -93,10 +94,23 @@ async def test_the_predicted_width_is_the_laid_out_one(db: Path, size: tuple[int
         assert predicted == screen._section_width() == screen.view._laid_width
 
 
+@pytest.fixture(scope="module")
+def rich_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Tool calls and results (ok and failed), Markdown and <angle> text."""
+    return build_detail_db(tmp_path_factory.mktemp("ahead-rich") / "d.db")
+
+
 @pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+@pytest.mark.parametrize("which", ["bulk", "rich"])
 async def test_sections_laid_out_ahead_are_shown_as_built_here(
-    db: Path, layouts: list[int], monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+    db: Path,
+    rich_db: Path,
+    which: str,
+    layouts: list[int],
+    monkeypatch: pytest.MonkeyPatch,
+    size: tuple[int, int],
 ) -> None:
+    db = db if which == "bulk" else rich_db
     app = make_app(str(db), clock=fixed_clock)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
