@@ -10,7 +10,7 @@ take them (the exact view toggled on a kept screen) builds its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ import tui.app
 from tests import builders as b
 from tests.snapshot_apps.detail_scenario import build_detail_db
 from tests.snapshot_apps.support import fixed_clock, main_screen, pin_utc, settle
+from tests.test_read_ahead import until
 from tui.app import make_app
 from tui.screens.detail import TurnDetailScreen, predicted_view_width
 from tui.widgets.snapshot_view import Section
@@ -48,14 +49,6 @@ def layouts(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
     monkeypatch.setattr(TurnDetailScreen, "_laid_out", counted)
     return calls
-
-
-async def until(pilot: Any, done: Callable[[], bool], seconds: float = 10.0) -> bool:
-    for _ in range(int(seconds / 0.05)):
-        if done():
-            return True
-        await pilot.pause(0.05)
-    return done()
 
 
 def ahead_done(app: Any) -> bool:

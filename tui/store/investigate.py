@@ -13,7 +13,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from tui.store.overlay import Overlay
+from tui.store.overlay import Overlay, TurnKey
 from tui.store.payload import PayloadError, parse_turn_yaml
 from tui.store.queries import MAIN, Plan, Rows, Source, as_int, source_plan
 
@@ -212,7 +212,6 @@ def find_ids_plan(query: str, overlay: Overlay, limit: int | None = None) -> Pla
     ]
 
 
-TurnKey = tuple[str, str, str]
 _Handle = tuple[str, Any]  # ("rowid", n) or ("key", (conv_id, session_id, turn_id))
 
 # The latest `final` snapshot of the turn row `turns` (one seek in the membership index,
