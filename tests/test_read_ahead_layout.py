@@ -5,11 +5,15 @@ paint (tui.screens.detail.prepare_sections, predicted_view_width).
 Pilot tests on real files from the builders: the predicted width is the laid-out one at
 every breakpoint; a detail opened with sections laid out ahead lays nothing out on Enter
 and shows the same lines as one opened with the read-ahead off; a detail that must not
-take them (the exact view toggled on a kept screen) builds its own.
+take them (the exact view toggled on a kept screen) builds its own. Enter before the
+highlight rests starts the read-ahead and opens the detail when it is done (after at most
+DETAIL_WAIT_S, when the read is slow), and not at all when the cursor moved on.
 """
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -56,16 +60,21 @@ def ahead_done(app: Any) -> bool:
     return ahead is not None and ahead[1].is_finished
 
 
-async def open_last_turn(pilot: Any, *, rest: bool) -> TurnDetailScreen:
+async def open_last_turn(pilot: Any, *, rest: bool, how: str = "enter") -> TurnDetailScreen:
     """Highlight the newest conversation's last turn, let the read-ahead finish (`rest`),
-    press Enter; the detail once it shows its blocks."""
+    and open it: `enter`, or `open_turn` (the command palette's "Open turn detail",
+    which opens at once and builds the detail there); the detail once it shows its
+    blocks."""
     main = main_screen(pilot.app)
     main.timeline.focus()
     main.timeline.move_cursor(row=main.timeline.row_count - 1)
     await pilot.pause()
     if rest:
         assert await until(pilot, lambda: ahead_done(pilot.app))
-    await pilot.press("enter")
+    if how == "enter":
+        await pilot.press("enter")
+    else:
+        main.open_turn()
     await settle(pilot)
     screen = pilot.app.screen
     assert isinstance(screen, TurnDetailScreen) and screen.loaded and screen.detail is not None
@@ -119,7 +128,7 @@ async def test_sections_laid_out_ahead_are_shown_as_built_here(
     app = make_app(str(db), clock=fixed_clock)
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
-        screen = await open_last_turn(pilot, rest=False)
+        screen = await open_last_turn(pilot, rest=False, how="open_turn")
         assert len(layouts) == 1
         assert all_lines(screen) == ahead
         # scrolled alike (to the marker before the turn's own blocks), the same top row
@@ -150,3 +159,104 @@ async def test_sections_laid_out_ahead_are_not_taken_by_another_view(
         assert screen.requested == (last.phase, last.snapshot_created_at_ms)
         assert len(layouts) == 2  # both laid out here, in the exact view
         assert all_lines(screen) == exact
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)])
+async def test_enter_at_once_waits_for_the_read_ahead(
+    rich_db: Path, layouts: list[int], monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    """Enter before the highlight has rested starts the read-ahead and opens the detail
+    when it is done: the detail lays nothing out itself and shows what one built at the
+    screen shows."""
+    monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)  # only Enter reads ahead
+    app = make_app(str(rich_db), clock=fixed_clock)
+    done_when_shown: list[bool] = []
+    present = TurnDetailScreen._present
+
+    def noted(self: TurnDetailScreen) -> None:
+        done_when_shown.append(ahead_done(app))
+        present(self)
+
+    monkeypatch.setattr(TurnDetailScreen, "_present", noted)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        assert app._ahead is None
+        screen = await open_last_turn(pilot, rest=False)
+        assert app._ahead is not None  # Enter started it
+        assert done_when_shown == [True]  # the detail came up once it was read and laid out
+        assert layouts == []  # laid out ahead, handed over: nothing built here
+        at_once = all_lines(screen)
+    app = make_app(str(rich_db), clock=fixed_clock)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = await open_last_turn(pilot, rest=False, how="open_turn")
+        assert len(layouts) == 1
+        assert all_lines(screen) == at_once
+
+
+async def test_enter_opens_after_a_short_wait_when_the_read_is_slow(
+    db: Path, layouts: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A read slower than DETAIL_WAIT_S does not hold Enter back: the detail opens after
+    the wait and shows the blocks once they are read."""
+    monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
+    app = make_app(str(db), clock=fixed_clock)
+    store = app.store
+    read = store.snapshot
+    delay = tui.app.DETAIL_WAIT_S * 4
+
+    async def slow(*args: Any) -> Any:
+        await asyncio.sleep(delay)
+        return await read(*args)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        main.timeline.focus()
+        main.timeline.move_cursor(row=main.timeline.row_count - 1)
+        await pilot.pause()
+        monkeypatch.setattr(store, "snapshot", slow)
+        started = time.monotonic()
+        await pilot.press("enter")
+        assert await until(pilot, lambda: isinstance(app.screen, TurnDetailScreen))
+        opened = time.monotonic() - started
+        screen = app.screen
+        assert isinstance(screen, TurnDetailScreen)
+        assert opened < delay  # opened before the read came back
+        assert not screen.loaded  # and shows it is still reading
+        await settle(pilot)
+        assert screen.loaded and screen.detail is not None
+        assert [s.block.block.block_id for s in screen.view.sections if s.block is not None] == [
+            blk.block_id for blk in screen.detail.blocks
+        ]
+
+
+async def test_enter_then_moving_on_opens_nothing(
+    db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cursor moved to another turn while Enter's read was under way: the detail of
+    the turn left behind does not open over the timeline."""
+    monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
+    app = make_app(str(db), clock=fixed_clock)
+    store = app.store
+    read = store.snapshot
+
+    async def slow(*args: Any) -> Any:
+        await asyncio.sleep(tui.app.DETAIL_WAIT_S / 2)
+        return await read(*args)
+
+    async with app.run_test(size=(160, 48)) as pilot:
+        await settle(pilot)
+        main = main_screen(app)
+        main.timeline.focus()
+        main.timeline.move_cursor(row=main.timeline.row_count - 1)
+        await pilot.pause()
+        monkeypatch.setattr(store, "snapshot", slow)
+        await pilot.press("enter", "up")
+        await settle(pilot)
+        assert app.screen is main
+        await pilot.press("enter")  # the turn now under the cursor opens
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TurnDetailScreen)
+        assert screen.turn.turn.turn_id == main.timeline.turn_at_cursor().turn.turn_id  # type: ignore[union-attr]

@@ -79,6 +79,7 @@ LOADING_DELAY_S = 0.25  # show the loading screen only when opening takes longer
 FIND_LIMIT = 1000  # matches a find lists (the rest: "first 1,000 shown")
 FIND_CHUNK = 200  # candidate blocks decoded between two progress messages
 READ_AHEAD_DELAY_S = 0.12  # a timeline highlight that stays this long is read ahead
+DETAIL_WAIT_S = 0.15  # Enter waits this long at most for the snapshot to be read ahead
 # what the read-ahead gives: the snapshot, and its detail's sections laid out ahead
 ReadAhead = tuple[SnapshotDetail | None, PreparedSections | None]
 
@@ -381,6 +382,29 @@ class TurnsApp(App[None]):
         self._ahead_timer = self.set_timer(
             READ_AHEAD_DELAY_S, lambda: self._start_read_ahead(place, turn), name="read ahead"
         )
+
+    def on_main_screen_detail_wanted(self, message: MainScreen.DetailWanted) -> None:
+        """Enter on the timeline: open the detail once its snapshot is read and laid out
+        ahead (at once when that is done), so its first paint shows the blocks instead of
+        an empty view, a read and a second paint."""
+        place, turn = message.place, message.turn
+        if self._read_ahead_done(place) is None:
+            self._stop_read_ahead_timer()
+            if self._ahead is None or self._ahead[0] != place:
+                self._start_read_ahead(place, turn)
+        self.open_detail_when_read(place, turn)
+
+    @work(exclusive=True, group="open-detail", exit_on_error=False, name="open detail")
+    async def open_detail_when_read(self, place: SnapshotPlace, turn: TurnView) -> None:
+        """Wait (up to DETAIL_WAIT_S) for the read-ahead of `place`, then open the detail;
+        a slower read shows in the detail, which waits for it."""
+        ahead = self._ahead
+        if ahead is not None and ahead[0] == place:
+            with contextlib.suppress(asyncio.TimeoutError, WorkerError):
+                await asyncio.wait_for(asyncio.shield(ahead[1].wait()), DETAIL_WAIT_S)
+        main = self.main_screen
+        if main is not None and self.screen is main:
+            main.open_turn_if_shown(turn)
 
     def _start_read_ahead(self, place: SnapshotPlace, turn: TurnView) -> None:
         self._ahead_timer = None

@@ -127,6 +127,11 @@ class MainScreen(Screen[None]):
             super().__init__(t.conv_id, t.session_id, t.turn_id, phase, created_at_ms)
             self.turn = turn
 
+    class DetailWanted(SnapshotWanted):
+        """Enter on a timeline row: the app opens the turn's detail (`open_turn_if_shown`)
+        once the snapshot it shows first is read and laid out, or after a short wait, so
+        the detail's first paint shows its blocks."""
+
     def __init__(self, *, title: Text, banner: Text | None, notice: Text | None) -> None:
         super().__init__(id="main")
         self._title = title
@@ -334,7 +339,12 @@ class MainScreen(Screen[None]):
     @on(DataTable.RowSelected, "#timeline")
     def _turn_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        self.open_turn()
+        turn = self.timeline.turn_at_cursor()
+        snap = shown_first(turn) if turn is not None else None
+        if turn is None or snap is None:
+            self.open_turn()
+            return
+        self.post_message(self.DetailWanted(turn, snap.phase, snap.snapshot_created_at_ms))
 
     @on(DataTable.RowHighlighted, "#timeline")
     def _turn_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -597,6 +607,17 @@ class MainScreen(Screen[None]):
         if self.view is None or turn is None:
             return
         self._push_detail(self.view, turn)
+
+    def open_turn_if_shown(self, turn: TurnView) -> None:
+        """Open `turn`'s detail if it is still the one under the timeline cursor of the
+        shown conversation (the user may have moved on while its snapshot was read)."""
+        at = self.timeline.turn_at_cursor()
+        if self.view is None or at is None:
+            return
+        a, b = at.turn, turn.turn
+        if (a.conv_id, a.session_id, a.turn_id) != (b.conv_id, b.session_id, b.turn_id):
+            return
+        self._push_detail(self.view, at)
 
     def action_check(self) -> None:
         """Open the database check; its chosen row comes back as a place to go to."""
