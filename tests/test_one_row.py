@@ -151,6 +151,10 @@ def test_conversation_index_keeps_hostile_ids_and_values(tmp_path: Path) -> None
             ("<conv attr='x'>", "<s>", "<t>", "<runtime>", 3, "<inf>"),
             ("emoji 😀", "s", "t", "[red]rk[/red]", 2**62, "i"),
             ("tab\tnew\nline", "s", "t", " padded ", -1, ""),
+            # one conversation's turns stored newest first (rowid order is not turn order)
+            ("reversed", "s", "t3", "c", 30, "i3"),
+            ("reversed", "s", "t2", "b", 20, "i2"),
+            ("reversed", "s", "t1", "a", 20, "i1"),
         ]
         for conv, sess, turn, rk, created, inf in hostile:
             conn.execute(
@@ -169,6 +173,7 @@ def test_conversation_index_keeps_hostile_ids_and_values(tmp_path: Path) -> None
         assert ("c\x00nul", "s\x00", "t\x00", "rk\x00", 5, 5, "inf\x00") in got
         assert ("<conv attr='x'>", "<s>", "<t>", "<runtime>", 3, 3, "<inf>") in got
         assert ("c\ufffdn", "s", "t", "\ufffd", 12, 77, "") in got
+        assert [r[2] for r in got if r[0] == "reversed"] == ["t1", "t2", "t3"]
         _check_index(conn)
     finally:
         conn.close()

@@ -82,37 +82,30 @@ def source_plan() -> Plan[Source]:
     return Source(kind, schema.TIMELINE_TABLE in names, columns)
 
 
-def rows_as_one_plan(
-    target: str, sql: str, params: tuple[Any, ...], width: int, *, typed: bool = False
-) -> Plan[Rows]:
+def rows_as_one_plan(target: str, sql: str, params: tuple[Any, ...], width: int) -> Plan[Rows]:
     """The rows of `sql`, whose columns are named c0 .. c{width-1}, fetched as one row
     (in no promised order: sort them where order matters).
 
     Python's sqlite3 gives up the GIL around every row it steps and takes it back after;
     while the UI thread is busy (composing and painting the first screen) each return
-    waits for it. Next to a busy thread the 28,000 rows of the conversation index took
-    1.7-10 s to fetch, and 36 ms as one JSON array built by SQLite with the GIL released.
+    waits for it. Next to a busy thread 28,000 rows took 1.7-10 s to fetch, and 93 ms as
+    one JSON array built by SQLite with the GIL released. (A JSON array holds a few
+    megabytes at most: for more rows, group them, as `conversation_index_plan` does.)
 
     A BLOB or REAL value, which JSON cannot hold exactly, sends the query again as plain
-    rows, so every value reads as a plain query gives it. `typed` says each column is
-    CAST to TEXT or INTEGER already (no such check is needed)."""
-    cols = ", ".join(f"c{i}" for i in range(width))
-    if typed:
-        got = yield (target, f"SELECT json_group_array(json_array({cols})) FROM ({sql})", params)
-    else:
-        odd = [f"typeof(c{i}) IN ('blob', 'real')" for i in range(width)]
-        values = ", ".join(f"CASE WHEN {o} THEN NULL ELSE c{i} END" for i, o in enumerate(odd))
-        # MATERIALIZED: each column is computed once, though the wrapper names it thrice.
-        got = yield (
-            target,
-            f"""WITH q AS MATERIALIZED ({sql})
-                SELECT json_group_array(json_array({values})), MAX({" OR ".join(odd)})
-                FROM q""",
-            params,
-        )
-        if got and as_int(got[0][1]):
-            plain: Rows = yield (target, sql, params)
-            return plain
+    rows, so every value reads as a plain query gives it."""
+    odd = [f"typeof(c{i}) IN ('blob', 'real')" for i in range(width)]
+    values = ", ".join(f"CASE WHEN {o} THEN NULL ELSE c{i} END" for i, o in enumerate(odd))
+    # MATERIALIZED: each column is computed once, though the wrapper names it thrice.
+    got = yield (
+        target,
+        f"""WITH q AS MATERIALIZED ({sql})
+            SELECT json_group_array(json_array({values})), MAX({" OR ".join(odd)}) FROM q""",
+        params,
+    )
+    if got and as_int(got[0][1]):
+        plain: Rows = yield (target, sql, params)
+        return plain
     if not got or not isinstance(got[0][0], str):
         return []
     return [tuple(r) for r in orjson.loads(got[0][0])]
@@ -178,20 +171,28 @@ def conversation_index_plan(source: Source, overlay: Overlay) -> Plan[list[Index
     """Every turn's ids, runtime and times, for building the conversation list."""
     if source.kind == "none":
         return []
-    rows: list[IndexRow] = yield from rows_as_one_plan(
+    # One row per conversation, its turns as one JSON array: 1,000 rows where there were
+    # 28,000 (sqlite3 hands the GIL back and forth once per row: next to a busy UI thread
+    # 28,000 rows took 1.7-10 s, 1,000 rows 0.6 s), and each conversation id one object.
+    got = yield (
         MAIN,
-        f"""SELECT CAST(conv_id AS TEXT) AS c0, COALESCE(CAST(session_id AS TEXT), '') AS c1,
-                   COALESCE(CAST(turn_id AS TEXT), '') AS c2,
-                   COALESCE(CAST(rk AS TEXT), '') AS c3,
-                   COALESCE(CAST(created AS INTEGER), 0) AS c4,
-                   COALESCE(CAST(updated AS INTEGER), 0) AS c5,
-                   COALESCE(CAST(inf AS TEXT), '') AS c6
-            FROM ({_turn_index_sql(source)}) WHERE conv_id IS NOT NULL""",
+        f"""SELECT c0, json_group_array(json_array(c1, c2, c3, c4, c5, c6)) FROM (
+              SELECT CAST(conv_id AS TEXT) AS c0,
+                     COALESCE(CAST(session_id AS TEXT), '') AS c1,
+                     COALESCE(CAST(turn_id AS TEXT), '') AS c2,
+                     COALESCE(CAST(rk AS TEXT), '') AS c3,
+                     COALESCE(CAST(created AS INTEGER), 0) AS c4,
+                     COALESCE(CAST(updated AS INTEGER), 0) AS c5,
+                     COALESCE(CAST(inf AS TEXT), '') AS c6
+              FROM ({_turn_index_sql(source)}) WHERE conv_id IS NOT NULL)
+            GROUP BY c0""",
         (),
-        7,
-        typed=True,
     )
-    rows.sort(key=_INDEX_ORDER)  # SQL's ORDER BY 1, 5, 3: text and integers sort alike
+    rows: list[IndexRow] = []
+    for conv, turns in got:  # every value is TEXT or INTEGER (CAST): JSON holds them exactly
+        rows.extend((conv, *turn) for turn in orjson.loads(turns))
+    got.clear()
+    rows.sort(key=_INDEX_ORDER)  # as SQL's ORDER BY 1, 5, 3 (text and integers sort alike)
     if source.kind == "geppetto":
         ids = yield from _geppetto_ids(overlay)
         none = ("", "")
