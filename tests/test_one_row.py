@@ -1,8 +1,8 @@
 """Rows fetched as one JSON row (`queries.rows_as_one_plan`) read exactly as plain rows:
 every SQLite value (NUL and control characters, any Unicode, bytes that are not UTF-8,
-integers at the limits, REALs, BLOBs, NULL), and the conversation index built from it
-holds the same turns as a plain query, grouped by conversation in turn order, on files
-of every normalised era and on hostile ids."""
+integers at the limits, REALs, BLOBs, NULL); and the conversation index, read as one JSON
+row per conversation, holds the same turns as a plain query, grouped by conversation in
+turn order, on files of every normalised era and on hostile ids."""
 
 from __future__ import annotations
 
