@@ -146,7 +146,7 @@ def timeline_plan(conv_ids: tuple[str, ...] | None = None) -> Plan[dict[str, Tim
 
 
 # One turn of the conversation index: (conv_id, session_id, turn_id, runtime_key,
-# turn_created_at_ms, updated_at_ms, inference_id), typed by SQL and ordered by
+# turn_created_at_ms, updated_at_ms, inference_id), typed by SQL and sorted by
 # conversation, then turn order, so 10,000 conversations are grouped without per-row
 # Python objects.
 IndexRow = tuple[str, str, str, str, int, int, str]
@@ -191,7 +191,7 @@ def conversation_index_plan(source: Source, overlay: Overlay) -> Plan[list[Index
     rows: list[IndexRow] = []
     for conv, turns in got:  # every value is TEXT or INTEGER (CAST): JSON holds them exactly
         rows.extend((conv, *turn) for turn in orjson.loads(turns))
-    got.clear()
+    got.clear()  # the reader's list: its JSON texts go now, not after the next query
     rows.sort(key=_INDEX_ORDER)  # as SQL's ORDER BY 1, 5, 3 (text and integers sort alike)
     if source.kind == "geppetto":
         ids = yield from _geppetto_ids(overlay)
