@@ -13,7 +13,6 @@ DETAIL_WAIT_S, when the read is slow), and not at all when the cursor moved on.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -195,18 +194,19 @@ async def test_enter_at_once_waits_for_the_read_ahead(
 
 
 async def test_enter_opens_after_a_short_wait_when_the_read_is_slow(
-    db: Path, layouts: list[int], monkeypatch: pytest.MonkeyPatch
+    db: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A read slower than DETAIL_WAIT_S does not hold Enter back: the detail opens after
-    the wait and shows the blocks once they are read."""
+    """A read slower than DETAIL_WAIT_S does not hold Enter back: the detail opens while
+    the read is still under way (held until the detail is seen) and shows the blocks once
+    they are read."""
     monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
     app = make_app(str(db), clock=fixed_clock)
     store = app.store
     read = store.snapshot
-    delay = tui.app.DETAIL_WAIT_S * 4
+    release = asyncio.Event()
 
-    async def slow(*args: Any) -> Any:
-        await asyncio.sleep(delay)
+    async def held(*args: Any) -> Any:
+        await release.wait()
         return await read(*args)
 
     async with app.run_test(size=(160, 48)) as pilot:
@@ -215,15 +215,13 @@ async def test_enter_opens_after_a_short_wait_when_the_read_is_slow(
         main.timeline.focus()
         main.timeline.move_cursor(row=main.timeline.row_count - 1)
         await pilot.pause()
-        monkeypatch.setattr(store, "snapshot", slow)
-        started = time.monotonic()
+        monkeypatch.setattr(store, "snapshot", held)
         await pilot.press("enter")
         assert await until(pilot, lambda: isinstance(app.screen, TurnDetailScreen))
-        opened = time.monotonic() - started
         screen = app.screen
         assert isinstance(screen, TurnDetailScreen)
-        assert opened < delay  # opened before the read came back
-        assert not screen.loaded  # and shows it is still reading
+        assert not screen.loaded  # opened with the read still held: it shows it is reading
+        release.set()
         await settle(pilot)
         assert screen.loaded and screen.detail is not None
         assert [s.block.block.block_id for s in screen.view.sections if s.block is not None] == [
@@ -237,12 +235,14 @@ async def test_enter_then_moving_on_opens_nothing(
     """The cursor moved to another turn while Enter's read was under way: the detail of
     the turn left behind does not open over the timeline."""
     monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
+    monkeypatch.setattr(tui.app, "DETAIL_WAIT_S", 30.0)  # only the read ends the wait
     app = make_app(str(db), clock=fixed_clock)
     store = app.store
     read = store.snapshot
+    release = asyncio.Event()
 
-    async def slow(*args: Any) -> Any:
-        await asyncio.sleep(tui.app.DETAIL_WAIT_S / 2)
+    async def held(*args: Any) -> Any:
+        await release.wait()
         return await read(*args)
 
     async with app.run_test(size=(160, 48)) as pilot:
@@ -251,12 +251,16 @@ async def test_enter_then_moving_on_opens_nothing(
         main.timeline.focus()
         main.timeline.move_cursor(row=main.timeline.row_count - 1)
         await pilot.pause()
-        monkeypatch.setattr(store, "snapshot", slow)
+        monkeypatch.setattr(store, "snapshot", held)
         await pilot.press("enter", "up")
+        await pilot.pause()
+        release.set()  # the read of the turn left behind ends now
         await settle(pilot)
         assert app.screen is main
+        monkeypatch.setattr(store, "snapshot", read)
         await pilot.press("enter")  # the turn now under the cursor opens
         await settle(pilot)
         screen = app.screen
-        assert isinstance(screen, TurnDetailScreen)
-        assert screen.turn.turn.turn_id == main.timeline.turn_at_cursor().turn.turn_id  # type: ignore[union-attr]
+        at = main.timeline.turn_at_cursor()
+        assert isinstance(screen, TurnDetailScreen) and at is not None
+        assert screen.turn.turn.turn_id == at.turn.turn_id
