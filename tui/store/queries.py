@@ -96,11 +96,13 @@ def rows_as_one_plan(target: str, sql: str, params: tuple[Any, ...], width: int)
     rows, so every value reads as a plain query gives it."""
     odd = [f"typeof(c{i}) IN ('blob', 'real')" for i in range(width)]
     values = ", ".join(f"CASE WHEN {o} THEN NULL ELSE c{i} END" for i, o in enumerate(odd))
-    # MATERIALIZED: each column is computed once, though the wrapper names it thrice.
+    # LIMIT -1 keeps SQLite from flattening the subquery into the aggregate, which would
+    # compute each column thrice (the wrapper names it thrice); MATERIALIZED would too,
+    # but needs SQLite 3.35.
     got = yield (
         target,
-        f"""WITH q AS MATERIALIZED ({sql})
-            SELECT json_group_array(json_array({values})), MAX({" OR ".join(odd)}) FROM q""",
+        f"""SELECT json_group_array(json_array({values})), MAX({" OR ".join(odd)})
+            FROM (SELECT * FROM ({sql}) LIMIT -1)""",
         params,
     )
     if got and as_int(got[0][1]):
