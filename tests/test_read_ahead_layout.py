@@ -26,6 +26,7 @@ from tests.snapshot_apps.support import fixed_clock, main_screen, pin_utc, settl
 from tests.test_read_ahead import until
 from tui.app import make_app
 from tui.screens.detail import TurnDetailScreen, predicted_view_width
+from tui.screens.main import MainScreen
 from tui.widgets.snapshot_view import Section
 
 
@@ -59,15 +60,35 @@ def ahead_done(app: Any) -> bool:
     return ahead is not None and ahead[1].is_finished
 
 
+async def highlight_last_turn(pilot: Any) -> MainScreen:
+    """Focus the timeline of the newest conversation and put its cursor on the last turn."""
+    main = main_screen(pilot.app)
+    main.timeline.focus()
+    main.timeline.move_cursor(row=main.timeline.row_count - 1)
+    await pilot.pause()
+    return main
+
+
+def hold_snapshot_reads(app: Any, monkeypatch: pytest.MonkeyPatch) -> asyncio.Event:
+    """From now on the store's snapshot reads wait until the returned event is set."""
+    store = app.store
+    read = store.snapshot
+    release = asyncio.Event()
+
+    async def held(*args: Any) -> Any:
+        await release.wait()
+        return await read(*args)
+
+    monkeypatch.setattr(store, "snapshot", held)
+    return release
+
+
 async def open_last_turn(pilot: Any, *, rest: bool, how: str = "enter") -> TurnDetailScreen:
     """Highlight the newest conversation's last turn, let the read-ahead finish (`rest`),
     and open it: `enter`, or `open_turn` (the command palette's "Open turn detail",
     which opens at once and builds the detail there); the detail once it shows its
     blocks."""
-    main = main_screen(pilot.app)
-    main.timeline.focus()
-    main.timeline.move_cursor(row=main.timeline.row_count - 1)
-    await pilot.pause()
+    main = await highlight_last_turn(pilot)
     if rest:
         assert await until(pilot, lambda: ahead_done(pilot.app))
     if how == "enter":
@@ -201,21 +222,10 @@ async def test_enter_opens_after_a_short_wait_when_the_read_is_slow(
     they are read."""
     monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
     app = make_app(str(db), clock=fixed_clock)
-    store = app.store
-    read = store.snapshot
-    release = asyncio.Event()
-
-    async def held(*args: Any) -> Any:
-        await release.wait()
-        return await read(*args)
-
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        main = main_screen(app)
-        main.timeline.focus()
-        main.timeline.move_cursor(row=main.timeline.row_count - 1)
-        await pilot.pause()
-        monkeypatch.setattr(store, "snapshot", held)
+        await highlight_last_turn(pilot)
+        release = hold_snapshot_reads(app, monkeypatch)
         await pilot.press("enter")
         assert await until(pilot, lambda: isinstance(app.screen, TurnDetailScreen))
         screen = app.screen
@@ -237,27 +247,15 @@ async def test_enter_then_moving_on_opens_nothing(
     monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
     monkeypatch.setattr(tui.app, "DETAIL_WAIT_S", 30.0)  # only the read ends the wait
     app = make_app(str(db), clock=fixed_clock)
-    store = app.store
-    read = store.snapshot
-    release = asyncio.Event()
-
-    async def held(*args: Any) -> Any:
-        await release.wait()
-        return await read(*args)
-
     async with app.run_test(size=(160, 48)) as pilot:
         await settle(pilot)
-        main = main_screen(app)
-        main.timeline.focus()
-        main.timeline.move_cursor(row=main.timeline.row_count - 1)
-        await pilot.pause()
-        monkeypatch.setattr(store, "snapshot", held)
+        main = await highlight_last_turn(pilot)
+        release = hold_snapshot_reads(app, monkeypatch)
         await pilot.press("enter", "up")
         await pilot.pause()
-        release.set()  # the read of the turn left behind ends now
+        release.set()  # the read of the turn left behind ends now (and later ones at once)
         await settle(pilot)
         assert app.screen is main
-        monkeypatch.setattr(store, "snapshot", read)
         await pilot.press("enter")  # the turn now under the cursor opens
         await settle(pilot)
         screen = app.screen

@@ -390,10 +390,9 @@ class TurnsApp(App[None]):
         ahead (at once when that is done), so its first paint shows the blocks instead of
         an empty view, a read and a second paint."""
         place, turn = message.place, message.turn
-        if self._read_ahead_done(place) is None:
-            self._stop_read_ahead_timer()
-            if self._ahead is None or self._ahead[0] != place:
-                self._start_read_ahead(place, turn)
+        self._stop_read_ahead_timer()
+        if self._ahead is None or self._ahead[0] != place:
+            self._start_read_ahead(place, turn)
         self.open_detail_when_read(place, turn)
 
     @work(exclusive=True, group="open-detail", exit_on_error=False, name="open detail")

@@ -24,7 +24,7 @@ from tui.presenter import conversations_count, plural
 from tui.screens.check import CheckScreen
 from tui.screens.detail import SnapshotAsk, TurnDetailScreen, shown_first
 from tui.screens.find import FindScreen
-from tui.store.records import ConversationSummary
+from tui.store.records import ConversationSummary, PhaseSnapshot
 from tui.widgets.cells import SWITCH_MARK, Density, fit, visible_key
 from tui.widgets.conversations import ConversationTable
 from tui.widgets.current_runtime import CurrentRuntimePanel
@@ -339,11 +339,11 @@ class MainScreen(Screen[None]):
     @on(DataTable.RowSelected, "#timeline")
     def _turn_chosen(self, event: DataTable.RowSelected) -> None:
         event.stop()
-        turn = self.timeline.turn_at_cursor()
-        snap = shown_first(turn) if turn is not None else None
-        if turn is None or snap is None:
+        wanted = self._snapshot_at_cursor()
+        if wanted is None:
             self.open_turn()
             return
+        turn, snap = wanted
         self.post_message(self.DetailWanted(turn, snap.phase, snap.snapshot_created_at_ms))
 
     @on(DataTable.RowHighlighted, "#timeline")
@@ -360,11 +360,17 @@ class MainScreen(Screen[None]):
     def _want_highlighted_snapshot(self) -> None:
         """Ask the app to read ahead what Enter on the timeline would open (only while the
         timeline has focus: that is where Enter opens a turn)."""
+        wanted = self._snapshot_at_cursor()
+        if wanted is None or not self.timeline.has_focus:
+            return
+        turn, snap = wanted
+        self.post_message(self.SnapshotWanted(turn, snap.phase, snap.snapshot_created_at_ms))
+
+    def _snapshot_at_cursor(self) -> tuple[TurnView, PhaseSnapshot] | None:
+        """The turn under the timeline cursor and the snapshot its detail shows first."""
         turn = self.timeline.turn_at_cursor()
         snap = shown_first(turn) if turn is not None else None
-        if turn is None or snap is None or not self.timeline.has_focus:
-            return
-        self.post_message(self.SnapshotWanted(turn, snap.phase, snap.snapshot_created_at_ms))
+        return None if turn is None or snap is None else (turn, snap)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:
