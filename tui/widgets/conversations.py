@@ -19,13 +19,13 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.domain import count_switches, matches_filter, summary_current_runtime
 from tui.formatting import format_datetime_ms
 from tui.store.records import ConversationSummary
 from tui.widgets.cells import id_cell, runtime_label
+from tui.widgets.line_view import LineView
 
 PADDING = 1  # blank cells on each side of a cell, as a DataTable draws them
 PREPARE_FILTER_ABOVE = 500  # conversations: build the filter's texts in a thread
@@ -89,7 +89,7 @@ COMPACT_COLUMNS = (
 )
 
 
-class ConversationTable(ScrollView, can_focus=True):
+class ConversationTable(LineView, can_focus=True):
     """`#conversations`: one row per listed conversation under a fixed header row."""
 
     COMPONENT_CLASSES: ClassVar[set[str]] = {"conversations--header", "conversations--cursor"}
@@ -355,9 +355,8 @@ class ConversationTable(ScrollView, can_focus=True):
         return Strip(segments).simplify()
 
     def render_line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width
+        base, width = self.line_style_and_width()
         scroll_x = int(self.scroll_x)
-        base = self.rich_style
         if y == 0:
             header = self.get_component_rich_style("conversations--header")
             cells = [Text(c.label, justify="left") for c in self.columns]

@@ -12,8 +12,9 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
+
+from tui.widgets.line_view import LineView
 
 CHUNK = 1000  # characters: longer lines are shown as several numbered continuation rows
 TAB = "    "
@@ -32,7 +33,7 @@ def split_lines(text: str, chunk: int = CHUNK) -> list[str]:
     return rows
 
 
-class LargeText(ScrollView, can_focus=True):
+class LargeText(LineView, can_focus=True):
     """Line-numbered, scrollable, read-only text of any size."""
 
     def __init__(self, text: str, *, classes: str = "") -> None:
@@ -51,8 +52,7 @@ class LargeText(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
-        width = self.scrollable_content_region.width
-        base = self.rich_style
+        base, width = self.line_style_and_width()
         if index >= len(self.lines):
             return Strip.blank(width, base)
         key = (index, scroll_x, width)

@@ -31,10 +31,10 @@ from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
 from textual.color import Color, ColorParseError
 from textual.geometry import Size
-from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.widgets.blocks import BlockModel, Part
+from tui.widgets.line_view import LineView
 
 GUTTER = 2  # a coloured bar and a space before every row of a block
 
@@ -230,7 +230,7 @@ class Section:
         return list(piece.render(console)), style
 
 
-class SnapshotView(ScrollView, can_focus=True):
+class SnapshotView(LineView, can_focus=True):
     """The blocks of a snapshot (or its raw view, or a diff) as one scrollable document."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -457,11 +457,10 @@ class SnapshotView(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         scroll_y = int(self.scroll_offset.y)
-        width = self.scrollable_content_region.width
+        base, width = self.line_style_and_width()
         if width != self._laid_width and not self._width_check_pending:
             self._width_check_pending = True  # a scrollbar came or went
             self.call_later(self._width_changed)
-        base = self.rich_style
         found = self.locate(scroll_y + y)
         if found is None:
             return Strip.blank(width, base)
@@ -481,7 +480,7 @@ class SnapshotView(ScrollView, can_focus=True):
             base = base + self._style("tone-marked")
         segments: list[Segment] = []
         if row >= s.height() - s.gap:  # the blank rows after a section
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self.line_style_and_width()[0])
         if s.bar:
             heavy = s.bar.endswith("-error") or s.marked
             bar = self.BARS["heavy" if heavy else ""]
