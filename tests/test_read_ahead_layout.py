@@ -106,6 +106,19 @@ def all_lines(screen: TurnDetailScreen) -> list[list[str]]:
     return [view.section_lines(s.key) for s in view.sections]
 
 
+async def built_at_the_screen(
+    db: Path, size: tuple[int, int], monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[list[str]], tuple[float, str]]:
+    """The last turn's detail with no read-ahead (its sections laid out by the screen
+    itself): every section's lines, and (scroll offset, top row) as first shown."""
+    monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)
+    app = make_app(str(db), clock=fixed_clock)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = await open_last_turn(pilot, rest=False, how="open_turn")
+        return all_lines(screen), (screen.view.scroll_y, screen.view.render_line(0).text)
+
+
 @pytest.mark.parametrize("size", [(80, 24), (120, 40), (140, 40), (160, 48), (200, 50)])
 async def test_the_predicted_width_is_the_laid_out_one(db: Path, size: tuple[int, int]) -> None:
     app = make_app(str(db), clock=fixed_clock)
@@ -144,16 +157,12 @@ async def test_sections_laid_out_ahead_are_shown_as_built_here(
         assert screen.detail is not None
         assert shown == [blk.block_id for blk in screen.detail.blocks]
 
-    monkeypatch.setattr(tui.app, "READ_AHEAD_DELAY_S", 1e9)  # no read-ahead: built here
-    app = make_app(str(db), clock=fixed_clock)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        screen = await open_last_turn(pilot, rest=False, how="open_turn")
-        assert len(layouts) == 1
-        assert all_lines(screen) == ahead
-        # scrolled alike (to the marker before the turn's own blocks), the same top row
-        assert (screen.view.scroll_y, screen.view.render_line(0).text) == ahead_top
-        assert any(line.strip() for lines in ahead for line in lines)
+    built, built_top = await built_at_the_screen(db, size, monkeypatch)
+    assert len(layouts) == 1
+    assert built == ahead
+    # scrolled alike (to the marker before the turn's own blocks), the same top row
+    assert built_top == ahead_top
+    assert any(line.strip() for lines in ahead for line in lines)
 
 
 async def test_sections_laid_out_ahead_are_not_taken_by_another_view(
@@ -206,12 +215,9 @@ async def test_enter_at_once_waits_for_the_read_ahead(
         assert done_when_shown == [True]  # the detail came up once it was read and laid out
         assert layouts == []  # laid out ahead, handed over: nothing built here
         at_once = all_lines(screen)
-    app = make_app(str(rich_db), clock=fixed_clock)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
-        screen = await open_last_turn(pilot, rest=False, how="open_turn")
-        assert len(layouts) == 1
-        assert all_lines(screen) == at_once
+    built, _ = await built_at_the_screen(rich_db, size, monkeypatch)
+    assert len(layouts) == 1
+    assert built == at_once
 
 
 async def test_enter_opens_after_a_short_wait_when_the_read_is_slow(
